@@ -1,0 +1,220 @@
+package testpeer
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Bus is a private session bus with its own throwaway home. Its Env is what a
+// peer or a child process under test should run with.
+type Bus struct {
+	// Address is the bus address, for DBUS_SESSION_BUS_ADDRESS.
+	Address string
+	// Dir holds home/, data/, config/, cache/, run/ and the daemons' logs.
+	Dir string
+
+	t     testing.TB
+	mu    sync.Mutex
+	procs []*exec.Cmd
+}
+
+// NewBus starts dbus-daemon with a config that listens on a socket inside a
+// fresh temporary directory and activates nothing. It is stopped, with every
+// process started through Start, when the test ends.
+func NewBus(t testing.TB) *Bus {
+	t.Helper()
+	daemon := Need(t, "dbus-daemon")[0]
+	// t.TempDir paths can exceed the 108-byte limit of a unix socket path;
+	// keep the bus directory short.
+	dir, err := os.MkdirTemp("", "mp-bus-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &Bus{Dir: dir, t: t}
+	t.Cleanup(func() {
+		b.stopAll()
+		_ = os.RemoveAll(dir)
+	})
+	for _, d := range []string{"home", "data", "config", "cache", "run", "services"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conf := fmt.Sprintf(`<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <keep_umask/>
+  <listen>unix:path=%s/run/bus</listen>
+  <auth>EXTERNAL</auth>
+  <servicedir>%s/services</servicedir>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+  <limit name="reply_timeout">60000</limit>
+</busconfig>
+`, dir, dir)
+	confPath := filepath.Join(dir, "bus.conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(daemon, "--config-file="+confPath, "--nofork", "--nosyslog", "--print-address=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = b.logFile("dbus-daemon")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start dbus-daemon: %v", err)
+	}
+	b.track(cmd)
+	line := make(chan string, 1)
+	go func() {
+		s := bufio.NewScanner(out)
+		if s.Scan() {
+			line <- strings.TrimSpace(s.Text())
+		}
+		close(line)
+		_, _ = drain(out)
+	}()
+	select {
+	case addr, ok := <-line:
+		if !ok || addr == "" {
+			t.Fatalf("dbus-daemon printed no address; log in %s", dir)
+		}
+		b.Address = addr
+	case <-time.After(10 * time.Second):
+		t.Fatalf("dbus-daemon did not start within 10s")
+	}
+	return b
+}
+
+// Env returns the environment for a process on this bus: the parent's
+// environment with the bus address, HOME and XDG directories replaced and the
+// variables that could reach a real keyring or display removed.
+func (b *Bus) Env(extra ...string) []string {
+	drop := map[string]bool{
+		"DBUS_SESSION_BUS_ADDRESS": true, "HOME": true, "XDG_DATA_HOME": true,
+		"XDG_CONFIG_HOME": true, "XDG_CACHE_HOME": true, "XDG_RUNTIME_DIR": true,
+		"GNOME_KEYRING_CONTROL": true, "GNOME_KEYRING_PID": true, "SSH_AUTH_SOCK": true,
+		"DISPLAY": true, "WAYLAND_DISPLAY": true, "DBUS_SESSION_BUS_PID": true,
+		"DBUS_STARTER_ADDRESS": true, "DBUS_STARTER_BUS_TYPE": true,
+		"SECRET_BACKEND": true, "SECRET_FILE_TEST_PATH": true, "SECRET_FILE_TEST_PASSWORD": true,
+		"MONEYPENNY_BACKEND": true, "MONEYPENNY_KEYRING": true, "MONEYPENNY_PASSWORD": true,
+	}
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if !drop[k] {
+			env = append(env, kv)
+		}
+	}
+	env = append(env,
+		"DBUS_SESSION_BUS_ADDRESS="+b.Address,
+		"HOME="+b.Home(),
+		"XDG_DATA_HOME="+b.DataHome(),
+		"XDG_CONFIG_HOME="+filepath.Join(b.Dir, "config"),
+		"XDG_CACHE_HOME="+filepath.Join(b.Dir, "cache"),
+		"XDG_RUNTIME_DIR="+filepath.Join(b.Dir, "run"),
+	)
+	return append(env, extra...)
+}
+
+// Home is the throwaway HOME of this bus's peers.
+func (b *Bus) Home() string { return filepath.Join(b.Dir, "home") }
+
+// DataHome is the throwaway XDG_DATA_HOME; gnome-keyring keeps its
+// keyrings/ below it.
+func (b *Bus) DataHome() string { return filepath.Join(b.Dir, "data") }
+
+// Start runs a long-lived peer with Env(extra...) whose output goes to
+// Dir/<name>.log. It is killed when the test ends (and if the test binary
+// dies: Pdeathsig).
+func (b *Bus) Start(name string, cmd *exec.Cmd, extra ...string) {
+	b.t.Helper()
+	if cmd.Env == nil {
+		cmd.Env = b.Env(extra...)
+	}
+	if cmd.Stdout == nil {
+		cmd.Stdout = b.logFile(name)
+	}
+	if cmd.Stderr == nil {
+		cmd.Stderr = b.logFile(name)
+	}
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	}
+	if err := cmd.Start(); err != nil {
+		b.t.Fatalf("start %s: %v", name, err)
+	}
+	b.track(cmd)
+}
+
+// Log returns the contents of Dir/<name>.log, for failure messages.
+func (b *Bus) Log(name string) string {
+	data, _ := os.ReadFile(filepath.Join(b.Dir, name+".log"))
+	return string(data)
+}
+
+func (b *Bus) logFile(name string) *os.File {
+	f, err := os.OpenFile(filepath.Join(b.Dir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Cleanup(func() { _ = f.Close() })
+	return f
+}
+
+func (b *Bus) track(cmd *exec.Cmd) {
+	b.mu.Lock()
+	b.procs = append(b.procs, cmd)
+	b.mu.Unlock()
+}
+
+// stopAll kills the peers youngest first and waits for them.
+func (b *Bus) stopAll() {
+	b.mu.Lock()
+	procs := b.procs
+	b.procs = nil
+	b.mu.Unlock()
+	for i := len(procs) - 1; i >= 0; i-- {
+		p := procs[i]
+		if p.Process == nil {
+			continue
+		}
+		_ = p.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = p.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			_ = p.Process.Kill()
+			<-done
+		}
+	}
+}
+
+// WaitFor polls cond every 20ms until it returns true or timeout passes.
+func WaitFor(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
