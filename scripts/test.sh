@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls this script).
+#
+# Installs the Debian packages the tests talk to when they are missing and we
+# are root; otherwise names the exact apt-get command and stops. Then: go vet,
+# gofmt, staticcheck, `go test -race ./...` against the real peers (private
+# dbus-daemon, gnome-keyring, secret-tool, xdg-desktop-portal, bubblewrap,
+# kernel keyrings), short fuzz runs, cross-builds for darwin/windows/arm64
+# with CGO_ENABLED=0, and the Windows adapter's tests under Wine.
+#
+# Environment: FUZZTIME (default 10s per fuzz target), SKIP_WINE=1 to leave
+# out the Wine run on a machine that cannot have wine.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export CGO_ENABLED=0
+export PATH="$PATH:$(go env GOPATH)/bin"
+
+pkgs=(dbus dbus-x11 gnome-keyring libsecret-tools gir1.2-secret-1 python3-secretstorage python3-gi
+      gir1.2-gcr-3 xdg-desktop-portal bubblewrap keyutils wine wine64 gcc-mingw-w64-x86-64-win32)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "missing Debian packages; install them with:" >&2
+    echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+if ! command -v staticcheck >/dev/null; then
+  echo "== installing staticcheck"
+  go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+fi
+
+echo "== go vet"
+go vet ./...
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; exit 1; fi
+echo "== staticcheck"
+staticcheck ./...
+
+echo "== cross-builds (CGO_ENABLED=0)"
+for target in darwin/arm64 darwin/amd64 windows/amd64 linux/arm64; do
+  GOOS=${target%/*} GOARCH=${target#*/} go vet ./...
+  GOOS=${target%/*} GOARCH=${target#*/} go build -o /dev/null ./cmd/moneypenny
+  echo "   $target ok"
+done
+
+echo "== go test -race ./..."
+go_test_flags=(-race -count=1 -timeout 30m)
+CGO_ENABLED=1 go test "${go_test_flags[@]}" ./...
+
+echo "== fuzz (${FUZZTIME:-10s} per target)"
+for pkg in $(go list ./...); do
+  dir=$(go list -f '{{.Dir}}' "$pkg")
+  for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
+    echo "   $pkg $target"
+    go test -run='^$' -fuzz="^${target}\$" -fuzztime="${FUZZTIME:-10s}" "$pkg" >/dev/null
+  done
+done
+
+if [ "${SKIP_WINE:-0}" != 1 ] && [ -x scripts/wine/test-windows.sh ]; then
+  echo "== Windows adapter under Wine"
+  scripts/wine/test-windows.sh
+fi
+echo "== all tests passed"
