@@ -360,3 +360,18 @@ func assemble(password []byte, iterations uint32, n int, items []byte) []byte {
 	b.Write(plain)
 	return b.Bytes()
 }
+
+// BenchmarkParse measures opening the committed fixture: mostly the
+// key derivation, whose iteration count gnome-keyring chose at random.
+func BenchmarkParse(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "legacykeyring", "login.keyring"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, _, err := Parse(data, []byte("moneypenny-v0")); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
