@@ -203,7 +203,7 @@ func TestHugeIterationsRefused(t *testing.T) {
 	}
 }
 
-// TestTruncated cuts the own fixture at every offset: every prefix is an
+// TestTruncated cuts a built file and the own fixture at every offset: every prefix is an
 // error, none panics, and none is mistaken for a valid file.
 func TestTruncated(t *testing.T) {
 	data := build(t, []byte("pw"), 1, []Record{
@@ -213,9 +213,18 @@ func TestTruncated(t *testing.T) {
 	if _, _, err := Parse(data, []byte("pw")); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < len(data); i++ {
-		if _, _, err := Parse(data[:i], []byte("pw")); err == nil {
-			t.Fatalf("prefix of %d bytes parsed", i)
+	own, err := os.ReadFile(filepath.Join("..", "..", "testdata", "legacykeyring", "login.keyring"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		data []byte
+		pw   string
+	}{{data, "pw"}, {own, "moneypenny-v0"}} {
+		for i := 0; i < len(tc.data); i++ {
+			if _, _, err := Parse(tc.data[:i], []byte(tc.pw)); err == nil {
+				t.Fatalf("prefix of %d bytes parsed", i)
+			}
 		}
 	}
 }
