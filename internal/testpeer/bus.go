@@ -74,7 +74,7 @@ func NewBus(t testing.TB) *Bus {
 		t.Fatal(err)
 	}
 	cmd.Stderr = b.logFile("dbus-daemon")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = childAttr()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start dbus-daemon: %v", err)
 	}
@@ -153,7 +153,7 @@ func (b *Bus) Start(name string, cmd *exec.Cmd, extra ...string) {
 		cmd.Stderr = b.logFile(name)
 	}
 	if cmd.SysProcAttr == nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		cmd.SysProcAttr = childAttr()
 	}
 	if err := cmd.Start(); err != nil {
 		b.t.Fatalf("start %s: %v", name, err)

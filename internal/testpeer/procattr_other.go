@@ -1,0 +1,9 @@
+//go:build !linux
+
+package testpeer
+
+import "syscall"
+
+// childAttr has nothing to add where Pdeathsig does not exist; peers are
+// still stopped by the test's cleanup.
+func childAttr() *syscall.SysProcAttr { return nil }
