@@ -1,0 +1,25 @@
+// Package dhsession is the transfer encryption of the Secret Service API:
+// the algorithm "dh-ietf1024-sha256-aes128-cbc-pkcs7" that a client names in
+// OpenSession so that secrets never cross the bus in the clear.
+//
+// The exchange, step by step:
+//
+//  1. The client picks a random private exponent x and sends X = 2^x mod p,
+//     where p is the 1024-bit MODP prime of RFC 2409 ("Second Oakley
+//     Group"). X goes out as exactly 128 big-endian bytes: kwalletd rejects a
+//     shorter key, and a minimal encoding is shorter about one time in 256.
+//  2. The service answers with its own public Y. Services do not pad it, so
+//     Y is parsed from whatever length arrives (126 bytes is perfectly valid).
+//  3. Both sides compute Z = Y^x mod p and feed Z, left-padded with zeros to
+//     128 bytes, to HKDF-SHA256 with no salt and no info, keeping 16 bytes:
+//     the AES-128 key. Forgetting the padding gives a wrong key about one
+//     session in 256, the bug several other clients shipped.
+//  4. Each secret travels as AES-128-CBC over its PKCS#7-padded bytes, with a
+//     fresh random 16-byte IV carried next to it in the Secret struct.
+//
+// The Group type is general (any safe MODP group with a small generator), so
+// the same code can speak gcr's "sx-aes-1" prompt exchange, which differs
+// only in using the 1536-bit group.
+//
+// Nothing in this package logs, and no error carries key or secret bytes.
+package dhsession

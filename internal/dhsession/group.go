@@ -1,0 +1,62 @@
+package dhsession
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/moneypenny-go/keyring/secret"
+)
+
+// Algorithm is the OpenSession algorithm name this package implements.
+const Algorithm = "dh-ietf1024-sha256-aes128-cbc-pkcs7"
+
+// oakley1024Hex is the prime of RFC 2409 section 6.2, the group libsecret calls
+// "ietf-ike-grp-modp-1024" and every Secret Service implements.
+const oakley1024Hex = "" +
+	"FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD1" +
+	"29024E088A67CC74020BBEA63B139B22514A08798E3404DD" +
+	"EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245" +
+	"E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED" +
+	"EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381" +
+	"FFFFFFFFFFFFFFFF"
+
+// Group is a multiplicative group modulo a prime P with generator G. Size is
+// P's length in bytes: public keys are sent, and shared secrets hashed, at
+// exactly that length.
+type Group struct {
+	P    *big.Int
+	G    *big.Int
+	Size int
+}
+
+// Oakley1024 returns the Secret Service's group (RFC 2409 group 2, g = 2).
+// Each call returns a new value, so callers cannot disturb one another.
+func Oakley1024() *Group {
+	g, err := NewGroup(oakley1024Hex, 2)
+	if err != nil {
+		panic("dhsession: built-in prime does not parse") // a constant; cannot happen
+	}
+	return g
+}
+
+// NewGroup builds a group from a hexadecimal prime and a small generator. It
+// checks only the shape (an odd modulus above the generator); the caller
+// vouches that the prime is a safe prime from a published standard.
+func NewGroup(primeHex string, generator int64) (*Group, error) {
+	p, ok := new(big.Int).SetString(primeHex, 16)
+	if !ok || p.Bit(0) == 0 || p.Cmp(big.NewInt(generator)) <= 0 || generator < 2 {
+		return nil, fmt.Errorf("dhsession: not a usable group: %w", secret.ErrInvalidArgument)
+	}
+	return &Group{P: p, G: big.NewInt(generator), Size: (p.BitLen() + 7) / 8}, nil
+}
+
+// pad returns n as exactly g.Size big-endian bytes.
+func (g *Group) pad(n *big.Int) []byte { return n.FillBytes(make([]byte, g.Size)) }
+
+// validPeer reports whether 1 < y < p-1: the values 0, 1 and p-1 (and
+// anything outside the group) would force the shared secret into a tiny
+// subgroup that an attacker could guess.
+func (g *Group) validPeer(y *big.Int) bool {
+	pMinus1 := new(big.Int).Sub(g.P, big.NewInt(1))
+	return y.Cmp(big.NewInt(1)) > 0 && y.Cmp(pMinus1) < 0
+}

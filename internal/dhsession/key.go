@@ -1,0 +1,91 @@
+package dhsession
+
+import (
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"math/big"
+
+	"github.com/moneypenny-go/keyring/secret"
+)
+
+// KeySize is the length of the derived AES-128 key.
+const KeySize = 16
+
+// PrivateKey is one side's half of an exchange: the private exponent and the
+// public value derived from it.
+type PrivateKey struct {
+	group *Group
+	x     *big.Int
+	pub   []byte
+}
+
+// GenerateKey picks a private exponent uniformly from [2, p-2] using random
+// (crypto/rand.Reader when nil).
+func GenerateKey(g *Group, random io.Reader) (*PrivateKey, error) {
+	if random == nil {
+		random = rand.Reader
+	}
+	limit := new(big.Int).Sub(g.P, big.NewInt(3)) // x-2 in [0, p-4]
+	x, err := rand.Int(random, limit)
+	if err != nil {
+		return nil, fmt.Errorf("dhsession: generate private key: %w", err)
+	}
+	return NewPrivateKey(g, x.Add(x, big.NewInt(2)))
+}
+
+// NewPrivateKey uses a given exponent. It exists for known-answer tests and
+// for the far side of test exchanges; real sessions use GenerateKey.
+func NewPrivateKey(g *Group, x *big.Int) (*PrivateKey, error) {
+	if x.Sign() <= 0 || x.Cmp(g.P) >= 0 {
+		return nil, fmt.Errorf("dhsession: private exponent out of range: %w", secret.ErrInvalidArgument)
+	}
+	k := &PrivateKey{group: g, x: new(big.Int).Set(x)}
+	k.pub = g.pad(new(big.Int).Exp(g.G, k.x, g.P))
+	return k, nil
+}
+
+// PublicKey returns g^x mod p as exactly Group.Size big-endian bytes, the
+// form every service accepts (kwalletd accepts no other). The slice is a
+// copy.
+func (k *PrivateKey) PublicKey() []byte { return append([]byte(nil), k.pub...) }
+
+// SharedKey derives the 16-byte AES key from the peer's public value, which
+// may have any length (services send it unpadded). The shared secret is
+// left-padded to Group.Size bytes before HKDF-SHA256 (no salt, empty info).
+func (k *PrivateKey) SharedKey(peer []byte) ([]byte, error) {
+	y := new(big.Int).SetBytes(peer)
+	if len(peer) > k.group.Size || !k.group.validPeer(y) {
+		return nil, fmt.Errorf("dhsession: peer public key (%d bytes) is not a valid group element: %w", len(peer), secret.ErrCorrupt)
+	}
+	z := new(big.Int).Exp(y, k.x, k.group.P)
+	ikm := k.group.pad(z)
+	wipeInt(z)
+	defer secret.Wipe(ikm)
+	key, err := hkdf.Key(sha256.New, ikm, nil, "", KeySize)
+	if err != nil {
+		return nil, fmt.Errorf("dhsession: hkdf: %w", err)
+	}
+	return key, nil
+}
+
+// Wipe zeroes the private exponent. The key is unusable afterwards.
+func (k *PrivateKey) Wipe() {
+	if k == nil || k.x == nil {
+		return
+	}
+	wipeInt(k.x)
+	k.x = nil
+}
+
+// wipeInt zeroes the words behind n. big.Int gives no guarantee that no
+// other copy exists, so this is hygiene, not a promise.
+func wipeInt(n *big.Int) {
+	w := n.Bits()
+	for i := range w {
+		w[i] = 0
+	}
+	n.SetInt64(0)
+}
