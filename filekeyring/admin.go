@@ -1,0 +1,171 @@
+package filekeyring
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+
+	"github.com/moneypenny-go/keyring/secret"
+)
+
+// IsLocked reports whether the key has been forgotten.
+func (k *Keyring) IsLocked(ctx context.Context) (bool, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.closed {
+		return false, fmt.Errorf("filekeyring: %w", secret.ErrClosed)
+	}
+	return k.key == nil && k.password == nil, nil
+}
+
+// Lock forgets the key and the password, and drops the key from the key
+// cache, so the next use needs the password again.
+func (k *Keyring) Lock(ctx context.Context) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.closed {
+		return fmt.Errorf("filekeyring: %w", secret.ErrClosed)
+	}
+	if k.opts.cache != nil && k.c != nil {
+		_ = k.opts.cache.ForgetKey(ctx, k.cacheID())
+	}
+	k.forgetKey()
+	wipe(k.password)
+	k.password = nil
+	return nil
+}
+
+// Unlock asks the WithPrompt function for the password. Without one, use
+// UnlockWithPassword.
+func (k *Keyring) Unlock(ctx context.Context) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err := k.refresh(ctx); err != nil {
+		return err
+	}
+	if k.key != nil {
+		return nil
+	}
+	if k.password != nil {
+		return k.rekeyIfNeeded(ctx)
+	}
+	if k.opts.prompt == nil {
+		return k.fail("locked and no password prompt configured (use UnlockWithPassword): %w", secret.ErrLocked)
+	}
+	return k.unlock(ctx, nil)
+}
+
+// UnlockWithPassword derives the key from password. A password under which
+// no item decrypts fails with secret.ErrWrongPassword and changes nothing.
+func (k *Keyring) UnlockWithPassword(ctx context.Context, password []byte) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err := k.refresh(ctx); err != nil {
+		return err
+	}
+	old, oldPW := k.key, k.password
+	k.key, k.password = nil, nil
+	if err := k.unlockWith(ctx, bytes.Clone(password)); err != nil {
+		k.key, k.password = old, oldPW
+		return err
+	}
+	wipe(old)
+	wipe(oldPW)
+	return nil
+}
+
+// Broken counts the items that do not decrypt with the current key: items
+// another writer added under a different password, or damaged ones. They
+// are kept in the file untouched until Repair removes them.
+func (k *Keyring) Broken(ctx context.Context) (int, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err := k.readable(ctx); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range k.c.items {
+		if !s.ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Repair removes the items that do not decrypt with the current key and
+// reports how many it removed. It is the only operation that deletes them.
+func (k *Keyring) Repair(ctx context.Context) (int, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	n := 0
+	err := k.update(ctx, func(c *contents) (bool, error) {
+		kept := c.items[:0:0]
+		n = 0
+		for _, s := range c.items {
+			if s.ok {
+				if _, err := s.decrypt(k.key); err == nil {
+					kept = append(kept, s)
+					continue
+				}
+			}
+			n++
+		}
+		c.items = kept
+		return n > 0, nil
+	})
+	return n, err
+}
+
+// ChangePassword re-encrypts every item under a key derived from password
+// with a new salt, in one write. It refuses while items that do not decrypt
+// remain (they would be lost): run Repair first if they are expendable.
+func (k *Keyring) ChangePassword(ctx context.Context, password []byte) error {
+	if len(password) == 0 {
+		return fmt.Errorf("filekeyring: empty password: %w", secret.ErrInvalidArgument)
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	var newKey []byte
+	oldID := k.cacheID()
+	err := k.update(ctx, func(c *contents) (bool, error) {
+		salt, err := newSalt()
+		if err != nil {
+			return false, err
+		}
+		key := deriveKey(password, salt, defaultIterations)
+		items := make([]*stored, 0, len(c.items))
+		for _, s := range c.items {
+			d, err := s.decrypt(k.key)
+			if err != nil {
+				wipe(key)
+				return false, fmt.Errorf("an item does not decrypt with the current password (run repair to drop such items first): %w",
+					secret.ErrCorrupt)
+			}
+			n, err := encrypt(key, d)
+			wipe(d.secret)
+			if err != nil {
+				wipe(key)
+				return false, err
+			}
+			n.id = s.id
+			items = append(items, n)
+		}
+		c.salt, c.iterations, c.usage, c.items = salt, defaultIterations, 0, items
+		c.modified = k.now()
+		wipe(newKey)
+		newKey = key
+		return true, nil
+	})
+	if err != nil {
+		wipe(newKey)
+		return err
+	}
+	if k.opts.cache != nil {
+		_ = k.opts.cache.ForgetKey(ctx, oldID)
+		_ = k.opts.cache.StoreKey(ctx, k.cacheID(), newKey)
+	}
+	wipe(k.key)
+	wipe(k.password)
+	k.key, k.password = newKey, bytes.Clone(password)
+	return nil
+}

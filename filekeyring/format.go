@@ -1,0 +1,208 @@
+package filekeyring
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+
+	"github.com/moneypenny-go/keyring/internal/gvariant"
+	"github.com/moneypenny-go/keyring/secret"
+)
+
+// magic starts both libsecret's v1 files and gnome-keyring's v0 files; only
+// the two version bytes after it tell them apart.
+const magic = "GnomeKeyring\n\r\x00\n"
+
+const headerSize = len(magic) + 2
+
+// contents is one keyring file decoded: the header fields and the items,
+// still encrypted. Unchanged items are written back byte for byte, so items
+// this process cannot decrypt are preserved exactly.
+type contents struct {
+	salt       []byte
+	iterations uint32
+	modified   uint64
+	usage      uint32
+	items      []*stored
+}
+
+// stored is one item as it sits in the file.
+type stored struct {
+	id     string // this process's handle for the item, see Keyring.ids
+	hashed []gvariant.BytesPair
+	blob   []byte
+	ok     bool // the MAC verifies under the current key
+}
+
+func newContents() (*contents, error) {
+	salt, err := newSalt()
+	if err != nil {
+		return nil, err
+	}
+	return &contents{salt: salt, iterations: defaultIterations}, nil
+}
+
+// parse decodes a keyring file, refusing anything that is not libsecret's
+// format v1.0. The error names the reason; the caller adds the path.
+func parse(data []byte) (*contents, error) {
+	if len(data) < headerSize || string(data[:len(magic)]) != magic {
+		return nil, fmt.Errorf("not a keyring file (no GnomeKeyring header): %w", secret.ErrUnsupportedFormat)
+	}
+	major, minor := data[len(magic)], data[len(magic)+1]
+	switch {
+	case major == 0 && minor == 0:
+		return nil, fmt.Errorf("gnome-keyring's legacy v0 format, read-only here (import it with `moneypenny migrate --from-file`): %w",
+			secret.ErrUnsupportedFormat)
+	case major != 1 || minor != 0:
+		return nil, fmt.Errorf("format version %d.%d, only 1.0 is supported: %w", major, minor, secret.ErrUnsupportedFormat)
+	}
+	f, err := gvariant.DecodeFile(data[headerSize:])
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", secret.ErrCorrupt, err)
+	}
+	if int(f.SaltSize) != len(f.Salt) || len(f.Salt) == 0 {
+		return nil, fmt.Errorf("salt of %d bytes, header says %d: %w", len(f.Salt), f.SaltSize, secret.ErrCorrupt)
+	}
+	if f.Iterations == 0 || f.Iterations > maxIterations {
+		return nil, fmt.Errorf("iteration count %d out of range 1..%d: %w", f.Iterations, maxIterations, secret.ErrCorrupt)
+	}
+	c := &contents{
+		salt:       bytes.Clone(f.Salt),
+		iterations: f.Iterations,
+		modified:   f.Modified,
+		usage:      f.Usage,
+		items:      make([]*stored, len(f.Items)),
+	}
+	for i, it := range f.Items {
+		s := &stored{blob: bytes.Clone(it.Blob), hashed: make([]gvariant.BytesPair, len(it.Attributes))}
+		for j, a := range it.Attributes {
+			s.hashed[j] = gvariant.BytesPair{Name: a.Name, Value: bytes.Clone(a.Value)}
+		}
+		c.items[i] = s
+	}
+	return c, nil
+}
+
+// encode serialises c as libsecret writes it.
+func (c *contents) encode() []byte {
+	f := &gvariant.File{
+		SaltSize:   uint32(len(c.salt)),
+		Salt:       c.salt,
+		Iterations: c.iterations,
+		Modified:   c.modified,
+		Usage:      c.usage,
+		Items:      make([]gvariant.HashedItem, len(c.items)),
+	}
+	for i, s := range c.items {
+		f.Items[i] = gvariant.HashedItem{Attributes: s.hashed, Blob: s.blob}
+	}
+	out := make([]byte, 0, headerSize+64+len(c.items)*256)
+	out = append(out, magic...)
+	out = append(out, 1, 0)
+	return append(out, gvariant.EncodeFile(f)...)
+}
+
+// clone copies the item list so a failed write leaves c untouched; the
+// items themselves are immutable once stored.
+func (c *contents) clone() *contents {
+	n := *c
+	n.items = append([]*stored(nil), c.items...)
+	return &n
+}
+
+// verifyAll marks which items verify under key and counts them.
+func (c *contents) verifyAll(key []byte) (ok int) {
+	for _, s := range c.items {
+		s.ok = verify(key, s.blob)
+		if s.ok {
+			ok++
+		}
+	}
+	return ok
+}
+
+// hashAttributes builds the sorted name → HMAC(value) dictionary.
+func hashAttributes(key []byte, attrs secret.Attributes) []gvariant.BytesPair {
+	out := make([]gvariant.BytesPair, 0, len(attrs))
+	for n, v := range attrs {
+		out = append(out, gvariant.BytesPair{Name: n, Value: hashValue(key, v)})
+	}
+	// libsecret sorts with strcmp, which is byte order, as Go's < is.
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// matches is libsecret's search: every queried name is present with an
+// equal hash; extra attributes on the item do not matter.
+func (s *stored) matches(query []gvariant.BytesPair) bool {
+	for _, q := range query {
+		found := false
+		for _, h := range s.hashed {
+			if h.Name == q.Name {
+				found = bytes.Equal(h.Value, q.Value)
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// sameAttributes is libsecret's replace test: exactly the same names and
+// hashes (g_variant_equal on the sorted dictionaries).
+func (s *stored) sameAttributes(hashed []gvariant.BytesPair) bool {
+	if len(s.hashed) != len(hashed) {
+		return false
+	}
+	for i := range hashed {
+		if s.hashed[i].Name != hashed[i].Name || !bytes.Equal(s.hashed[i].Value, hashed[i].Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// decrypted is an item's plaintext. Secret must be wiped by whoever ends up
+// holding it.
+type decrypted struct {
+	attrs    secret.Attributes
+	label    string
+	created  uint64
+	modified uint64
+	secret   []byte
+}
+
+func (s *stored) decrypt(key []byte) (*decrypted, error) {
+	plain, err := open(key, s.blob)
+	if err != nil {
+		return nil, err
+	}
+	defer wipe(plain)
+	it, err := gvariant.DecodeItem(plain)
+	if err != nil {
+		return nil, fmt.Errorf("item payload: %w: %w", secret.ErrCorrupt, err)
+	}
+	d := &decrypted{attrs: make(secret.Attributes, len(it.Attributes)), label: it.Label,
+		created: it.Created, modified: it.Modified, secret: it.Secret}
+	for _, a := range it.Attributes {
+		d.attrs[a.Name] = a.Value
+	}
+	return d, nil
+}
+
+// encrypt builds the stored form of an item.
+func encrypt(key []byte, d *decrypted) (*stored, error) {
+	it := &gvariant.Item{Label: d.label, Created: d.created, Modified: d.modified, Secret: d.secret}
+	for _, n := range d.attrs.Names() {
+		it.Attributes = append(it.Attributes, gvariant.StringPair{Name: n, Value: d.attrs[n]})
+	}
+	plain := gvariant.EncodeItem(it)
+	defer wipe(plain)
+	blob, err := seal(key, plain)
+	if err != nil {
+		return nil, err
+	}
+	return &stored{hashed: hashAttributes(key, d.attrs), blob: blob, ok: true}, nil
+}

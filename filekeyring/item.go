@@ -1,0 +1,162 @@
+package filekeyring
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/moneypenny-go/keyring/secret"
+)
+
+// Item is a handle on one item of a Keyring. It reads the current file on
+// every call, so it sees other processes' edits of the same item.
+type Item struct {
+	k  *Keyring
+	id string
+}
+
+var _ secret.Item = (*Item)(nil)
+
+// ID identifies the item within this Keyring for as long as it is open. The
+// format has no item identifiers, so IDs are assigned when items are loaded
+// and carried across reloads and edits.
+func (it *Item) ID() string { return it.id }
+
+// get decrypts the item's current version.
+func (it *Item) get(ctx context.Context) (*decrypted, error) {
+	k := it.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err := k.readable(ctx); err != nil {
+		return nil, err
+	}
+	s := k.find(it.id)
+	if s == nil {
+		return nil, fmt.Errorf("filekeyring: item %s: %w", it.id, secret.ErrNotFound)
+	}
+	d, err := s.decrypt(k.key)
+	if err != nil {
+		return nil, fmt.Errorf("filekeyring: item %s: %w", it.id, err)
+	}
+	return d, nil
+}
+
+func (it *Item) Label(ctx context.Context) (string, error) {
+	d, err := it.get(ctx)
+	if err != nil {
+		return "", err
+	}
+	wipe(d.secret)
+	return d.label, nil
+}
+
+func (it *Item) Attributes(ctx context.Context) (secret.Attributes, error) {
+	d, err := it.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	wipe(d.secret)
+	return d.attrs, nil
+}
+
+// Secret returns a copy of the secret for the caller to wipe.
+func (it *Item) Secret(ctx context.Context) (*secret.Value, error) {
+	d, err := it.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return secret.New(d.secret), nil
+}
+
+func (it *Item) Created(ctx context.Context) (time.Time, error) {
+	d, err := it.get(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	wipe(d.secret)
+	return time.Unix(int64(d.created), 0), nil
+}
+
+func (it *Item) Modified(ctx context.Context) (time.Time, error) {
+	d, err := it.get(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	wipe(d.secret)
+	return time.Unix(int64(d.modified), 0), nil
+}
+
+// edit re-encrypts the item in place with change applied; created stays,
+// modified becomes now.
+func (it *Item) edit(ctx context.Context, change func(d *decrypted)) error {
+	k := it.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.update(ctx, func(c *contents) (bool, error) {
+		for i, s := range c.items {
+			if s.id != it.id {
+				continue
+			}
+			d, err := s.decrypt(k.key)
+			if err != nil {
+				return false, fmt.Errorf("item %s: %w", it.id, err)
+			}
+			change(d)
+			d.modified = k.now()
+			n, err := encrypt(k.key, d)
+			wipe(d.secret)
+			if err != nil {
+				return false, err
+			}
+			n.id = s.id
+			c.items[i] = n
+			c.usage++
+			c.modified = k.now()
+			return true, nil
+		}
+		return false, fmt.Errorf("filekeyring: item %s: %w", it.id, secret.ErrNotFound)
+	})
+}
+
+func (it *Item) SetLabel(ctx context.Context, label string) error {
+	return it.edit(ctx, func(d *decrypted) { d.label = label })
+}
+
+// SetAttributes replaces the item's whole attribute set.
+func (it *Item) SetAttributes(ctx context.Context, attrs secret.Attributes) error {
+	if err := attrs.Validate(); err != nil {
+		return fmt.Errorf("filekeyring: %w", err)
+	}
+	attrs = attrs.Clone()
+	return it.edit(ctx, func(d *decrypted) { d.attrs = attrs })
+}
+
+func (it *Item) SetSecret(ctx context.Context, v *secret.Value) error {
+	if v == nil {
+		return fmt.Errorf("filekeyring: nil secret: %w", secret.ErrInvalidArgument)
+	}
+	b := v.Bytes()
+	return it.edit(ctx, func(d *decrypted) { wipe(d.secret); d.secret = bytes.Clone(b) })
+}
+
+// Delete removes the item.
+func (it *Item) Delete(ctx context.Context) error {
+	k := it.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.update(ctx, func(c *contents) (bool, error) {
+		for i, s := range c.items {
+			if s.id == it.id {
+				c.items = append(c.items[:i:i], c.items[i+1:]...)
+				return true, nil
+			}
+		}
+		return false, fmt.Errorf("filekeyring: item %s: %w", it.id, secret.ErrNotFound)
+	})
+}
+
+// IsLocked, Lock and Unlock act on the whole keyring: the format has one key.
+func (it *Item) IsLocked(ctx context.Context) (bool, error) { return it.k.IsLocked(ctx) }
+func (it *Item) Lock(ctx context.Context) error             { return it.k.Lock(ctx) }
+func (it *Item) Unlock(ctx context.Context) error           { return it.k.Unlock(ctx) }

@@ -1,0 +1,218 @@
+package filekeyring
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/moneypenny-go/keyring/secret"
+)
+
+// Record is one decrypted item, for bulk import and export. Secret belongs
+// to the holder, who wipes it when done.
+type Record struct {
+	Label      string
+	Attributes secret.Attributes
+	Secret     *secret.Value
+	Created    time.Time
+	Modified   time.Time
+}
+
+// CreateItem stores a secret. With replace, every item with exactly the
+// same attribute set is removed first and the new item keeps the oldest
+// one's creation time, as libsecret's store does. Exactly the given
+// attributes are written: none is added. The content type is not part of
+// the format; every secret reads back as text/plain, as with libsecret.
+func (k *Keyring) CreateItem(ctx context.Context, label string, attrs secret.Attributes, v *secret.Value, replace bool) (secret.Item, error) {
+	items, err := k.CreateItems(ctx, []secret.NewItem{{Label: label, Attributes: attrs, Secret: v, Replace: replace}})
+	if err != nil {
+		return nil, err
+	}
+	return items[0], nil
+}
+
+// CreateItems stores several items with one write of the file.
+func (k *Keyring) CreateItems(ctx context.Context, items []secret.NewItem) ([]secret.Item, error) {
+	recs := make([]Record, len(items))
+	replace := make([]bool, len(items))
+	for i, it := range items {
+		if it.Secret == nil {
+			return nil, fmt.Errorf("filekeyring: item %d has no secret: %w", i, secret.ErrInvalidArgument)
+		}
+		recs[i] = Record{Label: it.Label, Attributes: it.Attributes, Secret: it.Secret}
+		replace[i] = it.Replace
+	}
+	ids, _, _, err := k.store(ctx, recs, replace)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]secret.Item, len(ids))
+	for i, id := range ids {
+		out[i] = &Item{k: k, id: id}
+	}
+	return out, nil
+}
+
+// Import adds records in one write, keeping their creation and modification
+// times (zero times become now). With replace, an item with exactly the same
+// attribute set is replaced; without, it is kept and the record added.
+func (k *Keyring) Import(ctx context.Context, recs []Record, replace bool) (added, replaced int, err error) {
+	rep := make([]bool, len(recs))
+	for i := range rep {
+		rep[i] = replace
+	}
+	_, added, replaced, err = k.store(ctx, recs, rep)
+	return added, replaced, err
+}
+
+func (k *Keyring) store(ctx context.Context, recs []Record, replace []bool) (ids []string, added, replaced int, err error) {
+	for i, r := range recs {
+		if err := r.Attributes.Validate(); err != nil {
+			return nil, 0, 0, fmt.Errorf("filekeyring: item %d: %w", i, err)
+		}
+		if r.Secret == nil {
+			return nil, 0, 0, fmt.Errorf("filekeyring: item %d has no secret: %w", i, secret.ErrInvalidArgument)
+		}
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	err = k.update(ctx, func(c *contents) (bool, error) {
+		ids, added, replaced = nil, 0, 0
+		now := k.now()
+		for i, r := range recs {
+			d := &decrypted{attrs: r.Attributes.Clone(), label: r.Label, created: now, modified: now, secret: r.Secret.Bytes()}
+			if !r.Created.IsZero() {
+				d.created = uint64(r.Created.Unix())
+			}
+			if !r.Modified.IsZero() {
+				d.modified = uint64(r.Modified.Unix())
+			}
+			s, err := encrypt(k.key, d)
+			if err != nil {
+				return false, err
+			}
+			if replace[i] {
+				kept := c.items[:0:0]
+				var oldest *stored
+				for _, o := range c.items {
+					if o.sameAttributes(s.hashed) {
+						if oldest == nil {
+							oldest = o
+						}
+						continue
+					}
+					kept = append(kept, o)
+				}
+				if oldest != nil {
+					replaced++
+					s.id = oldest.id
+					if r.Created.IsZero() {
+						prev, err := oldest.decrypt(k.key)
+						if err != nil {
+							return false, fmt.Errorf("read the item being replaced: %w", err)
+						}
+						wipe(prev.secret)
+						d.created = prev.created
+						if s, err = encrypt(k.key, d); err != nil {
+							return false, err
+						}
+						s.id = oldest.id
+					}
+				}
+				c.items = kept
+			}
+			if s.id == "" {
+				s.id = k.newID()
+				added++
+			}
+			c.items = append(c.items, s)
+			ids = append(ids, s.id)
+			c.usage++
+		}
+		c.modified = now
+		return true, nil
+	})
+	return ids, added, replaced, err
+}
+
+// SearchItems returns the items having every attribute of query, in file
+// order. An empty query matches every item.
+func (k *Keyring) SearchItems(ctx context.Context, query secret.Attributes) ([]secret.Item, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err := k.readable(ctx); err != nil {
+		return nil, err
+	}
+	q := hashAttributes(k.key, query)
+	var out []secret.Item
+	for _, s := range k.c.items {
+		if s.ok && s.matches(q) {
+			out = append(out, &Item{k: k, id: s.id})
+		}
+	}
+	return out, nil
+}
+
+// Items returns every item that decrypts with the key.
+func (k *Keyring) Items(ctx context.Context) ([]secret.Item, error) {
+	return k.SearchItems(ctx, nil)
+}
+
+// Delete removes every item matching query and reports how many. Nothing
+// is written when nothing matches.
+func (k *Keyring) Delete(ctx context.Context, query secret.Attributes) (int, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	n := 0
+	err := k.update(ctx, func(c *contents) (bool, error) {
+		q := hashAttributes(k.key, query)
+		kept := c.items[:0:0]
+		n = 0
+		for _, s := range c.items {
+			if s.ok && s.matches(q) {
+				n++
+				continue
+			}
+			kept = append(kept, s)
+		}
+		c.items = kept
+		// libsecret's clear leaves the usage count and file time alone.
+		return n > 0, nil
+	})
+	return n, err
+}
+
+// Records decrypts every readable item.
+func (k *Keyring) Records(ctx context.Context) ([]Record, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err := k.readable(ctx); err != nil {
+		return nil, err
+	}
+	return records(k.c, k.key)
+}
+
+func records(c *contents, key []byte) ([]Record, error) {
+	var out []Record
+	for _, s := range c.items {
+		if !s.ok {
+			continue
+		}
+		d, err := s.decrypt(key)
+		if err != nil {
+			continue
+		}
+		out = append(out, d.record())
+	}
+	return out, nil
+}
+
+func (d *decrypted) record() Record {
+	return Record{
+		Label:      d.label,
+		Attributes: d.attrs,
+		Secret:     secret.New(d.secret),
+		Created:    time.Unix(int64(d.created), 0),
+		Modified:   time.Unix(int64(d.modified), 0),
+	}
+}

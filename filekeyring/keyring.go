@@ -1,0 +1,383 @@
+package filekeyring
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/moneypenny-go/keyring/secret"
+)
+
+// Keyring is an open keyring file. It is safe for concurrent use, and
+// several processes may use the same file: writers serialise on an advisory
+// lock and every operation first picks up changes made by others.
+type Keyring struct {
+	path string
+	opts options
+
+	mu       sync.Mutex
+	closed   bool
+	key      []byte // nil while locked
+	password []byte // kept to re-derive when another writer re-keys the file
+	c        *contents
+	seen     stamp // the file as it was when c was loaded or written
+	nextID   uint64
+	watch    *watchState
+}
+
+// Open opens the keyring file at path, or prepares a new one there. The
+// file is created by the first write, never by reading.
+//
+// password may be nil when WithPrompt is given; a key found in the key cache
+// makes the password unnecessary. A file with items none of which decrypts
+// with the key is a wrong password (secret.ErrWrongPassword) and Open fails
+// without writing. A file in another format, gnome-keyring's legacy v0 one
+// included, or a corrupt file fails with an error naming the file and the
+// reason; such files are never overwritten.
+func Open(ctx context.Context, path string, password []byte, opts ...Option) (*Keyring, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("filekeyring: %s: %w", path, err)
+	}
+	k := &Keyring{path: abs}
+	for _, o := range opts {
+		o(&k.opts)
+	}
+	if k.opts.now == nil {
+		k.opts.now = func() int64 { return time.Now().Unix() }
+	}
+	if err := k.load(); err != nil {
+		return nil, err
+	}
+	if err := k.unlock(ctx, password); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// Path returns the absolute path of the keyring file.
+func (k *Keyring) Path() string { return k.path }
+
+// Info describes the backend.
+func (k *Keyring) Info() secret.Info {
+	return secret.Info{Name: "file", Persistent: true, ReadOnly: k.opts.readOnly, Location: k.path}
+}
+
+func (k *Keyring) fail(format string, args ...any) error {
+	return fmt.Errorf("filekeyring: %s: "+format, append([]any{k.path}, args...)...)
+}
+
+// load reads the file into k.c (a fresh, unsaved keyring if it is absent).
+// Called with k.mu held or before k is shared.
+func (k *Keyring) load() error {
+	st, err := statStamp(k.path)
+	if err != nil {
+		return k.fail("%w", err)
+	}
+	if st.info == nil {
+		if k.c == nil || k.seen.info != nil {
+			c, err := newContents()
+			if err != nil {
+				return err
+			}
+			k.adopt(c, st)
+		}
+		return nil
+	}
+	data, err := os.ReadFile(k.path)
+	if err != nil {
+		return k.fail("%w", err)
+	}
+	// Stat again after reading: if the file moved under us, read once more
+	// so that c and seen describe the same version.
+	if st2, err := statStamp(k.path); err == nil && !st2.same(st) {
+		return k.load()
+	}
+	c, err := parse(data)
+	if err != nil {
+		return k.fail("%w", err)
+	}
+	k.adopt(c, st)
+	return nil
+}
+
+// adopt installs freshly loaded contents, carrying item IDs over from the
+// previous version: an unchanged blob is the same item, and an item whose
+// blob changed but whose attribute set is unique in both versions is the
+// same item edited.
+func (k *Keyring) adopt(c *contents, st stamp) {
+	if k.c != nil {
+		k.carryIDs(k.c, c)
+	}
+	for _, s := range c.items {
+		if s.id == "" {
+			s.id = k.newID()
+		}
+	}
+	if k.key != nil && (k.c == nil || !bytes.Equal(k.c.salt, c.salt) || k.c.iterations != c.iterations) {
+		// Re-keyed by someone else: the old key is useless now.
+		k.forgetKey()
+	}
+	if k.key != nil {
+		c.verifyAll(k.key)
+	}
+	k.c, k.seen = c, st
+}
+
+func (k *Keyring) carryIDs(old, c *contents) {
+	byBlob := make(map[string]*stored, len(old.items))
+	for _, s := range old.items {
+		byBlob[string(s.blob)] = s
+	}
+	used := map[string]bool{}
+	var rest []*stored
+	for _, s := range c.items {
+		if o, ok := byBlob[string(s.blob)]; ok && !used[o.id] {
+			s.id = o.id
+			used[o.id] = true
+		} else {
+			rest = append(rest, s)
+		}
+	}
+	for _, s := range rest {
+		var match *stored
+		n := 0
+		for _, o := range old.items {
+			if !used[o.id] && o.sameAttributes(s.hashed) {
+				match, n = o, n+1
+			}
+		}
+		if n == 1 {
+			s.id = match.id
+			used[match.id] = true
+		}
+	}
+}
+
+func (k *Keyring) newID() string {
+	k.nextID++
+	return strconv.FormatUint(k.nextID, 10)
+}
+
+// cacheID names the key in the key cache: the file and its salt, so a
+// re-keyed file never picks up a stale key.
+func (k *Keyring) cacheID() string {
+	h := sha256.Sum256(append([]byte(strconv.FormatUint(uint64(k.c.iterations), 10)+":"), k.c.salt...))
+	return "filekeyring:" + k.path + ":" + hex.EncodeToString(h[:8])
+}
+
+// unlock finds the key: the cache, then password, then the prompt.
+func (k *Keyring) unlock(ctx context.Context, password []byte) error {
+	if cache := k.opts.cache; cache != nil && k.seen.info != nil {
+		if key, ok := cache.Key(ctx, k.cacheID()); ok {
+			if len(key) == keySize && (len(k.c.items) == 0 || k.c.verifyAll(key) > 0) {
+				k.key = key
+				if password != nil {
+					k.password = bytes.Clone(password)
+				}
+				return nil
+			}
+			wipe(key)
+			_ = cache.ForgetKey(ctx, k.cacheID())
+		}
+	}
+	pw := bytes.Clone(password)
+	if pw == nil {
+		if k.opts.prompt == nil {
+			return k.fail("no password given: %w", secret.ErrLocked)
+		}
+		p, err := k.opts.prompt(ctx)
+		if err != nil {
+			return k.fail("password: %w", err)
+		}
+		pw = bytes.Clone(p)
+		wipe(p)
+	}
+	return k.unlockWith(ctx, pw)
+}
+
+// unlockWith derives the key from pw (which it keeps or wipes) and checks
+// it against the file.
+func (k *Keyring) unlockWith(ctx context.Context, pw []byte) error {
+	key := deriveKey(pw, k.c.salt, k.c.iterations)
+	if err := ctx.Err(); err != nil {
+		wipe(key)
+		wipe(pw)
+		return err
+	}
+	if len(k.c.items) > 0 && k.c.verifyAll(key) == 0 {
+		wipe(key)
+		wipe(pw)
+		return k.fail("none of the %d items decrypts with this password: %w", len(k.c.items), secret.ErrWrongPassword)
+	}
+	k.key, k.password = key, pw
+	if cache := k.opts.cache; cache != nil && k.seen.info != nil {
+		_ = cache.StoreKey(ctx, k.cacheID(), key)
+	}
+	return nil
+}
+
+// forgetKey wipes the key; the password stays so the key can be derived
+// again for a re-keyed file.
+func (k *Keyring) forgetKey() {
+	wipe(k.key)
+	k.key = nil
+}
+
+// rekeyIfNeeded re-derives the key after another writer changed the salt,
+// using the kept password.
+func (k *Keyring) rekeyIfNeeded(ctx context.Context) error {
+	if k.key != nil {
+		return nil
+	}
+	if k.password == nil {
+		return k.fail("%w", secret.ErrLocked)
+	}
+	pw := bytes.Clone(k.password)
+	wipe(k.password)
+	k.password = nil
+	return k.unlockWith(ctx, pw)
+}
+
+// refresh picks up another process's changes. Called with k.mu held.
+func (k *Keyring) refresh(ctx context.Context) error {
+	if k.closed {
+		return fmt.Errorf("filekeyring: %w", secret.ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	st, err := statStamp(k.path)
+	if err != nil {
+		return k.fail("%w", err)
+	}
+	if !st.same(k.seen) {
+		old := k.c
+		if err := k.load(); err != nil {
+			return err
+		}
+		k.notify(old, k.c)
+	}
+	return nil
+}
+
+// readable refreshes and checks that items can be decrypted.
+func (k *Keyring) readable(ctx context.Context) error {
+	if err := k.refresh(ctx); err != nil {
+		return err
+	}
+	if k.key == nil {
+		if k.password == nil {
+			return k.fail("%w", secret.ErrLocked)
+		}
+		return k.rekeyIfNeeded(ctx)
+	}
+	return nil
+}
+
+// maxRetries bounds how often a write is re-applied because a writer that
+// does not lock changed the file meanwhile.
+const maxRetries = 8
+
+// update applies change to a copy of the current contents and writes the
+// result. It holds the cross-process lock, re-reads the file, and if a
+// writer that ignores the lock (libsecret) replaced the file between the
+// read and the write, applies change again to the fresh contents, so
+// neither side's change is lost. changed=false means nothing to write.
+func (k *Keyring) update(ctx context.Context, change func(c *contents) (changed bool, err error)) error {
+	if k.opts.readOnly {
+		return k.fail("opened read-only: %w", secret.ErrReadOnly)
+	}
+	release, err := acquire(ctx, k.path)
+	if err != nil {
+		return k.fail("%w", err)
+	}
+	defer release()
+	for attempt := 0; ; attempt++ {
+		if err := k.readable(ctx); err != nil {
+			return err
+		}
+		if len(k.c.items) > 0 && !k.anyOK() {
+			return k.fail("none of the items decrypts with this keyring's key; refusing to write: %w", secret.ErrWrongPassword)
+		}
+		next := k.c.clone()
+		changed, err := change(next)
+		if err != nil || !changed {
+			return err
+		}
+		data := next.encode()
+		st, err := statStamp(k.path)
+		if err != nil {
+			return k.fail("%w", err)
+		}
+		if !st.same(k.seen) {
+			if attempt == maxRetries {
+				return k.fail("the file keeps changing under us; gave up after %d attempts", maxRetries)
+			}
+			continue
+		}
+		if err := writeAtomic(k.path, data); err != nil {
+			return k.fail("write: %w", err)
+		}
+		after, err := statStamp(k.path)
+		if err != nil {
+			return k.fail("%w", err)
+		}
+		old := k.c
+		firstWrite := k.seen.info == nil
+		k.c, k.seen = next, after
+		if firstWrite && k.opts.cache != nil {
+			_ = k.opts.cache.StoreKey(ctx, k.cacheID(), k.key)
+		}
+		k.notify(old, next)
+		return nil
+	}
+}
+
+func (k *Keyring) anyOK() bool {
+	for _, s := range k.c.items {
+		if s.ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (k *Keyring) find(id string) *stored {
+	for _, s := range k.c.items {
+		if s.id == id {
+			return s
+		}
+	}
+	return nil
+}
+
+func (k *Keyring) now() uint64 { return uint64(k.opts.now()) }
+
+// Close forgets the key and the password and stops watchers. Further calls
+// fail with secret.ErrClosed.
+func (k *Keyring) Close() error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.closed {
+		return nil
+	}
+	k.closed = true
+	k.forgetKey()
+	wipe(k.password)
+	k.password = nil
+	k.stopWatch()
+	return nil
+}
+
+var _ secret.Store = (*Keyring)(nil)

@@ -1,0 +1,122 @@
+package filekeyring
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// lockRetry is how often a writer polls a busy advisory lock. flock cannot
+// be interrupted by a context, so the lock is taken without blocking and
+// retried until the context ends.
+const lockRetry = 10 * time.Millisecond
+
+// lockPath is the sibling file whose flock serialises writers. Locking the
+// keyring file itself would not work: every write replaces it by rename.
+func lockPath(path string) string { return path + ".lock" }
+
+// acquire takes the cross-process writer lock, bounded by ctx.
+func acquire(ctx context.Context, path string) (release func(), err error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(lockPath(path), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		ok, err := tryLock(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", lockPath(path), err)
+		}
+		if ok {
+			return func() { _ = unlockFile(f); f.Close() }, nil
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("waiting for another writer's lock on %s: %w", lockPath(path), ctx.Err())
+		case <-time.After(lockRetry):
+		}
+	}
+}
+
+// writeAtomic replaces path with data so that a reader or a crash sees
+// either the old file or the new one, never a mix.
+func writeAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := createTemp(dir, filepath.Base(path))
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(name)
+		}
+	}()
+	if _, err := tmp.Write(data); err != nil {
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(name, path); err != nil {
+		return err
+	}
+	ok = true
+	return syncDir(dir)
+}
+
+// createTemp makes a new 0600 file next to the keyring with O_EXCL, so a
+// pre-planted file or symlink is never followed or reused.
+func createTemp(dir, base string) (*os.File, error) {
+	var buf [8]byte
+	for i := 0; i < 100; i++ {
+		if _, err := randRead(buf[:]); err != nil {
+			return nil, err
+		}
+		name := filepath.Join(dir, fmt.Sprintf(".%s.%x.tmp", base, buf))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if os.IsExist(err) {
+			continue
+		}
+		return f, err
+	}
+	return nil, fmt.Errorf("no free temporary file name in %s", dir)
+}
+
+// stamp identifies one version of the file on disk: a writer that does not
+// take our lock (libsecret) changes at least one of these.
+type stamp struct {
+	info os.FileInfo // nil: the file did not exist
+}
+
+func statStamp(path string) (stamp, error) {
+	fi, err := os.Stat(path)
+	if os.IsNotExist(err) {
+		return stamp{}, nil
+	}
+	if err != nil {
+		return stamp{}, err
+	}
+	return stamp{info: fi}, nil
+}
+
+func (s stamp) same(o stamp) bool {
+	if s.info == nil || o.info == nil {
+		return s.info == nil && o.info == nil
+	}
+	return os.SameFile(s.info, o.info) && s.info.Size() == o.info.Size() && s.info.ModTime().Equal(o.info.ModTime())
+}
