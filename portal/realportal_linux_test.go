@@ -1,0 +1,276 @@
+package portal
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/pbkdf2"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+	"github.com/moneypenny-go/keyring/internal/testpeer"
+)
+
+// This file runs the real thing: a private dbus-daemon, gnome-keyring-daemon
+// with an unlocked login keyring, the real xdg-desktop-portal using
+// gnome-keyring's Secret portal backend, and callers inside a bubblewrap
+// sandbox with a fake /.flatpak-info, from which xdg-desktop-portal takes the
+// app id exactly as for a real Flatpak app (it reads
+// /proc/<caller pid>/root/.flatpak-info). libsecret's own secret-tool runs in
+// the same sandbox and must agree with us about the secret.
+
+const xdpPath = "/usr/libexec/xdg-desktop-portal"
+
+// realPortal is the running set of peers.
+type realPortal struct {
+	bus  *testpeer.Bus
+	exe  string // this test binary, re-run inside the sandbox as a probe
+	bwrp string
+}
+
+func startRealPortal(t *testing.T) *realPortal {
+	t.Helper()
+	progs := testpeer.Need(t, "dbus-daemon", "gnome-keyring-daemon", xdpPath, "bwrap")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := testpeer.NewBus(t)
+	ctx := testCtx(t)
+	conn, err := dbus.Connect(b.Address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+
+	// gnome-keyring reads the login password from stdin and creates and
+	// unlocks the login keyring with it: the portal backend needs an
+	// unlocked default collection (with a locked one it answers Response 2).
+	gk := exec.Command(progs[1], "--foreground", "--components=secrets",
+		"--control-directory="+filepath.Join(b.Dir, "run", "keyring"), "--unlock")
+	gk.Stdin = strings.NewReader("test-password")
+	b.Start("gnome-keyring", gk)
+	if !testpeer.WaitFor(10*time.Second, func() bool { return hasOwner(ctx, conn, "org.freedesktop.secrets") && defaultAlias(ctx, conn) }) {
+		t.Fatalf("gnome-keyring did not come up:\n%s", b.Log("gnome-keyring"))
+	}
+
+	// XDG_CURRENT_DESKTOP=GNOME selects gnome-keyring.portal for the Secret
+	// interface (UseIn=gnome).
+	b.Start("xdg-desktop-portal", exec.Command(progs[2], "--verbose"), "XDG_CURRENT_DESKTOP=GNOME")
+	if !testpeer.WaitFor(10*time.Second, func() bool { return hasOwner(ctx, conn, busName) }) {
+		t.Fatalf("xdg-desktop-portal did not come up:\n%s", b.Log("xdg-desktop-portal"))
+	}
+	return &realPortal{bus: b, exe: exe, bwrp: progs[3]}
+}
+
+func hasOwner(ctx context.Context, conn *dbus.Conn, name string) bool {
+	var ok bool
+	err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, name).Store(&ok)
+	return err == nil && ok
+}
+
+func defaultAlias(ctx context.Context, conn *dbus.Conn) bool {
+	var p dbus.ObjectPath
+	err := conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets").
+		CallWithContext(ctx, "org.freedesktop.Secret.Service.ReadAlias", 0, "default").Store(&p)
+	return err == nil && p != "/"
+}
+
+// sandboxed returns cmd set up to run inside a fake Flatpak of appID:
+// a tmpfs root with /usr and /etc read-only, a /.flatpak-info naming the
+// app, the bus directory (socket and throwaway HOME) and this test binary
+// bound in, and the environment Flatpak gives an app: the real HOME, with
+// XDG_DATA_HOME and friends under ~/.var/app/<id>. SECRET_BACKEND and its
+// test variables are gone (testpeer's Env drops them), so libsecret decides
+// on its own.
+func (p *realPortal) sandboxed(t *testing.T, appID string, argv ...string) *exec.Cmd {
+	t.Helper()
+	meta := filepath.Join(p.bus.Dir, "flatpak-info", appID)
+	if err := os.MkdirAll(filepath.Dir(meta), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	info := fmt.Sprintf("[Application]\nname=%s\nruntime=runtime/org.freedesktop.Platform/x86_64/23.08\n\n[Instance]\ninstance-id=%d\n", appID, os.Getpid())
+	if err := os.WriteFile(meta, []byte(info), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	appDir := filepath.Join(p.bus.Home(), ".var", "app", appID)
+	for _, d := range []string{"data", "config", "cache"} {
+		if err := os.MkdirAll(filepath.Join(appDir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exeDir := filepath.Dir(p.exe)
+	args := []string{
+		"--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
+		"--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
+		"--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
+		"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+		"--bind", p.bus.Dir, p.bus.Dir,
+		"--ro-bind", exeDir, exeDir,
+		"--ro-bind", meta, "/.flatpak-info",
+		"--chdir", p.bus.Home(), "--die-with-parent", "--",
+	}
+	cmd := exec.Command(p.bwrp, append(args, argv...)...)
+	cmd.Env = p.bus.Env(
+		"XDG_DATA_HOME="+filepath.Join(appDir, "data"),
+		"XDG_CONFIG_HOME="+filepath.Join(appDir, "config"),
+		"XDG_CACHE_HOME="+filepath.Join(appDir, "cache"),
+		"FLATPAK_ID="+appID,
+	)
+	return cmd
+}
+
+// probeIn runs this test binary as a probe inside appID's sandbox and returns
+// what it printed.
+func (p *realPortal) probeIn(t *testing.T, appID string) map[string]string {
+	t.Helper()
+	cmd := p.sandboxed(t, appID, p.exe)
+	cmd.Env = append(cmd.Env, probeEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("probe in %s: %v\n%s\nportal log:\n%s", appID, err, out, tail(p.bus.Log("xdg-desktop-portal"), 2000))
+	}
+	kv := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			kv[k] = v
+		}
+	}
+	return kv
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+func TestRealPortal(t *testing.T) {
+	p := startRealPortal(t)
+	const appA, appB = "org.example.MoneypennyA", "org.example.MoneypennyB"
+	ctx := testCtx(t)
+
+	t.Run("host", func(t *testing.T) {
+		if v, err := Version(ctx, WithAddress(p.bus.Address)); err != nil || v != 1 {
+			t.Fatalf("Version = %d, %v", v, err)
+		}
+		// Unsandboxed callers are served too, all under app id "".
+		s, err := RetrieveSecret(ctx, WithAddress(p.bus.Address))
+		if err != nil {
+			t.Fatalf("%v\nportal log:\n%s", err, tail(p.bus.Log("xdg-desktop-portal"), 2000))
+		}
+		if s.Len() != SecretLen {
+			t.Fatalf("%d bytes", s.Len())
+		}
+	})
+
+	a1 := p.probeIn(t, appA)
+	t.Run("sandbox-detected", func(t *testing.T) {
+		if a1["kind"] != KindFlatpak || a1["appid"] != appA || a1["version"] != "1" {
+			t.Fatalf("probe saw %v", a1)
+		}
+		if want := AppKeyringPath(p.bus.Home(), appA); a1["keyring"] != want {
+			t.Fatalf("KeyringPath inside = %s, AppKeyringPath outside = %s", a1["keyring"], want)
+		}
+	})
+	t.Run("stable-per-app", func(t *testing.T) {
+		if len(a1["secret"]) != 2*SecretLen {
+			t.Fatalf("secret is %d hex digits", len(a1["secret"]))
+		}
+		a2 := p.probeIn(t, appA)
+		for _, got := range []string{a1["again"], a1["fresh"], a2["secret"], a2["fresh"]} {
+			if got != a1["secret"] {
+				t.Fatal("the same app got different secrets")
+			}
+		}
+	})
+	t.Run("different-per-app", func(t *testing.T) {
+		b := p.probeIn(t, appB)
+		if len(b["secret"]) != 2*SecretLen || b["secret"] == a1["secret"] {
+			t.Fatal("a second app must get its own 64-byte secret")
+		}
+	})
+	t.Run("kept-by-gnome-keyring", func(t *testing.T) {
+		// The backend keeps one item per app, found by app_id alone.
+		conn, err := dbus.Connect(p.bus.Address)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		var unlocked, locked []dbus.ObjectPath
+		err = conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets").
+			CallWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0, map[string]string{"app_id": appA}).
+			Store(&unlocked, &locked)
+		if err != nil || len(unlocked)+len(locked) != 1 {
+			t.Fatalf("items for app_id=%s: %v %v %v", appA, unlocked, locked, err)
+		}
+	})
+	t.Run("libsecret-agrees", func(t *testing.T) {
+		secretTool := testpeer.Need(t, "secret-tool")[0]
+		// Unmodified libsecret inside the sandbox switches to its file
+		// backend, keyed by the portal secret, at the path we compute.
+		store := p.sandboxed(t, appA, secretTool, "store", "--label=moneypenny test", "service", "mp-portal-test")
+		store.Stdin = strings.NewReader("s3cret")
+		if out, err := store.CombinedOutput(); err != nil {
+			t.Fatalf("secret-tool store: %v\n%s", err, out)
+		}
+		lookup := p.sandboxed(t, appA, secretTool, "lookup", "service", "mp-portal-test")
+		if out, err := lookup.Output(); err != nil || string(out) != "s3cret" {
+			t.Fatalf("secret-tool lookup: %q %v", out, err)
+		}
+		path := AppKeyringPath(p.bus.Home(), appA)
+		file, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("libsecret did not write %s: %v", path, err)
+		}
+		a, _ := hex.DecodeString(a1["secret"])
+		if !keyedBy(t, file, a, "mp-portal-test") {
+			t.Fatal("libsecret's file is not keyed by the secret we retrieved")
+		}
+		b, _ := hex.DecodeString(p.probeIn(t, appB)["secret"])
+		if keyedBy(t, file, b, "mp-portal-test") {
+			t.Fatal("negative control: another app's secret must not fit")
+		}
+	})
+}
+
+// keyedBy reports whether a libsecret v1 keyring file was written with
+// password pw, without a full parser: the file stores each attribute value as
+// HMAC-SHA256(key, value), where key = PBKDF2-HMAC-SHA256(pw, salt, iterations,
+// 16) with the salt and iteration count from the file's header. Finding that
+// MAC for a value we stored proves the key, and so the password, is the same.
+func keyedBy(t *testing.T, file, pw []byte, value string) bool {
+	t.Helper()
+	magic := []byte("GnomeKeyring\n\r\x00\n")
+	if !bytes.HasPrefix(file, magic) || len(file) < 60 || file[16] != 1 || file[17] != 0 {
+		t.Fatalf("not a libsecret v1 keyring file (%d bytes)", len(file))
+	}
+	// GVariant (uayutua(...)) from offset 18: salt length, salt, then the
+	// iteration count aligned to 4 from the start of the GVariant.
+	gv := file[18:]
+	saltLen := int(binary.LittleEndian.Uint32(gv))
+	off := 4 + saltLen
+	off = (off + 3) &^ 3
+	if off+4 > len(gv) {
+		t.Fatal("short header")
+	}
+	salt := gv[4 : 4+saltLen]
+	iter := int(binary.LittleEndian.Uint32(gv[off:]))
+	key, err := pbkdf2.Key(sha256.New, string(pw), salt, iter, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(value))
+	return bytes.Contains(file, mac.Sum(nil))
+}
