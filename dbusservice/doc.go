@@ -1,0 +1,55 @@
+// Package dbusservice is a client for the freedesktop.org Secret Service API
+// (org.freedesktop.secrets), the D-Bus interface gnome-keyring, KeePassXC,
+// KWallet and oo7 offer on Linux desktops.
+//
+// # Objects
+//
+// The service at /org/freedesktop/secrets holds collections (keyrings), each
+// holding items: a label, a set of string attributes that identify the item,
+// and a secret. Everything is addressed by D-Bus object path:
+//
+//	/org/freedesktop/secrets/collection/login        a collection
+//	/org/freedesktop/secrets/collection/login/12     an item in it
+//	/org/freedesktop/secrets/aliases/default         an alias of a collection
+//
+// Service is one private connection to the session bus, Collection is one
+// collection (and implements secret.Store), Item is one item (and implements
+// secret.Item). Which collection applications share is named by the alias
+// "default", so DefaultCollection asks ReadAlias("default") rather than
+// assuming gnome-keyring's "login"; "session" is gnome-keyring's in-memory
+// collection.
+//
+// # Secrets on the wire
+//
+// Secrets cross the bus inside a session. By default Connect opens one with
+// "dh-ietf1024-sha256-aes128-cbc-pkcs7" (see internal/dhsession): a
+// Diffie-Hellman exchange gives an AES key, and every secret travels
+// AES-CBC encrypted under its own random IV. A service that answers
+// NotSupported gets the "plain" algorithm instead; WithPlainSession forces
+// it. The session belongs to this connection, is reused for every secret and
+// is closed by Close.
+//
+// # Prompts
+//
+// Operations that need the user (unlocking a collection, creating one) may
+// return a prompt object instead of a result. The client subscribes to the
+// prompt's Completed signal first, then calls Prompt(window-id), and waits.
+// The wait ends with the result, with secret.ErrDismissed when the user
+// cancelled, with secret.ErrUnavailable when the service left the bus, or
+// with the context's error when ctx ends first, in which case the prompt is
+// dismissed so no dialog lingers. With WithAutoUnlock (the default), an
+// operation refused with IsLocked unlocks the collection through such a
+// prompt and is retried once.
+//
+// # Errors
+//
+// D-Bus errors are mapped to the sentinels of package secret and wrapped with
+// the operation: IsLocked is secret.ErrLocked; NoSuchObject and unknown
+// objects are secret.ErrNotFound; a missing bus, a service that is not
+// running or dies mid-call is secret.ErrUnavailable; a reply of the wrong
+// shape is secret.ErrCorrupt (never a panic). The original D-Bus error name
+// is kept in an *Error. No error or log line ever contains a secret.
+//
+// Every method that talks to the service takes a context and returns when it
+// ends; nothing in this package waits without a bound the caller controls.
+package dbusservice

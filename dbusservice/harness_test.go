@@ -1,0 +1,167 @@
+package dbusservice
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/moneypenny-go/keyring/internal/testpeer"
+)
+
+// loginPassword unlocks the throwaway login keyring of every test daemon.
+const loginPassword = "login-pw-\u2713"
+
+// keyring is a real gnome-keyring-daemon (secrets component only) on a
+// private bus, with a login collection unlocked by loginPassword and the
+// "default" alias pointing at it, optionally with the scripted prompter.
+type keyring struct {
+	t         *testing.T
+	bus       *testpeer.Bus
+	daemon    *exec.Cmd
+	promptLog string
+}
+
+type peerConfig struct {
+	// prompter starts testdata/prompter.py; without it gnome-keyring finds
+	// no prompter and every prompt completes at once as dismissed.
+	prompter bool
+	// cancel makes the prompter press Cancel.
+	cancel bool
+	// promptPassword is what the prompter types (default loginPassword).
+	promptPassword string
+}
+
+func startKeyring(t *testing.T, cfg peerConfig) *keyring {
+	t.Helper()
+	testpeer.Need(t, "dbus-daemon", "gnome-keyring-daemon")
+	bus := testpeer.NewBus(t)
+	k := &keyring{t: t, bus: bus}
+	if cfg.prompter {
+		k.startPrompter(cfg)
+	}
+	cmd := exec.Command("gnome-keyring-daemon", "--foreground", "--components=secrets",
+		"--control-directory="+filepath.Join(bus.Dir, "run", "keyring"), "--unlock")
+	// --unlock reads the login password from stdin up to EOF and creates the
+	// login keyring with it.
+	cmd.Stdin = strings.NewReader(loginPassword)
+	bus.Start("gnome-keyring", cmd)
+	k.daemon = cmd
+
+	conn, err := dbus.Connect(bus.Address)
+	if err != nil {
+		t.Fatalf("connect to the test bus: %v", err)
+	}
+	defer conn.Close()
+	ready := testpeer.WaitFor(15*time.Second, func() bool {
+		var p dbus.ObjectPath
+		err := conn.Object(busName, servicePath).Call(ifaceService+".ReadAlias", 0, "default").Store(&p)
+		return err == nil && strings.HasPrefix(string(p), collectionPfx)
+	})
+	if !ready {
+		t.Fatalf("gnome-keyring did not come up with a default collection:\n%s", bus.Log("gnome-keyring"))
+	}
+	return k
+}
+
+// startPrompter runs testdata/prompter.py and waits until it owns its name.
+func (k *keyring) startPrompter(cfg peerConfig) {
+	t := k.t
+	t.Helper()
+	const python = "/usr/bin/python3" // Debian's, which sees python3-gi
+	if _, err := os.Stat(python); err != nil {
+		testpeer.Missing(t, "/usr/bin/python3 (the prompter needs Debian's python3-gi)")
+	}
+	if out, err := exec.Command(python, "-c", "import gi; gi.require_version('Gcr', '3')").CombinedOutput(); err != nil {
+		testpeer.Missing(t, "python3-gi with gir1.2-gcr-3 for the scripted prompter: "+strings.TrimSpace(string(out)))
+	}
+	script, err := filepath.Abs(filepath.Join("testdata", "prompter.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := cfg.promptPassword
+	if pw == "" {
+		pw = loginPassword
+	}
+	reply := "yes"
+	if cfg.cancel {
+		reply = "no"
+	}
+	k.promptLog = filepath.Join(k.bus.Dir, "prompts.log")
+	cmd := exec.Command(python, script)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.bus.Start("prompter", cmd, "PROMPT_PASSWORD="+pw, "PROMPT_REPLY="+reply, "PROMPT_LOG="+k.promptLog)
+	ready := make(chan bool, 1)
+	go func() {
+		s := bufio.NewScanner(out)
+		ready <- s.Scan() && s.Text() == "ready"
+		for s.Scan() {
+		}
+	}()
+	select {
+	case ok := <-ready:
+		if !ok {
+			t.Fatalf("prompter did not start:\n%s", k.bus.Log("prompter"))
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatalf("prompter not ready within 15s:\n%s", k.bus.Log("prompter"))
+	}
+}
+
+// prompts returns the prompter's log lines ("password yes", "confirm no").
+func (k *keyring) prompts() []string {
+	data, _ := os.ReadFile(k.promptLog)
+	return strings.Fields(strings.ReplaceAll(string(data), " ", "_"))
+}
+
+// connect opens a Service on the daemon's bus, closed when the test ends.
+func (k *keyring) connect(opts ...Option) *Service {
+	k.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	s, err := Connect(ctx, append([]Option{WithAddress(k.bus.Address)}, opts...)...)
+	if err != nil {
+		k.t.Fatalf("Connect: %v", err)
+	}
+	k.t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// tool runs a command (secret-tool, python) against the daemon's bus.
+func (k *keyring) tool(stdin string, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Env = k.bus.Env()
+	cmd.Stdin = strings.NewReader(stdin)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return string(out), &toolError{err: err, stderr: stderr.String()}
+	}
+	return string(out), nil
+}
+
+type toolError struct {
+	err    error
+	stderr string
+}
+
+func (e *toolError) Error() string { return e.err.Error() + ": " + e.stderr }
+
+// testCtx is a context for one test step, generous because the machine is
+// small and shared.
+func testCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}

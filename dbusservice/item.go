@@ -1,0 +1,166 @@
+package dbusservice
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/moneypenny-go/keyring/secret"
+)
+
+// Item is one item of the Secret Service, addressed by its object path. It
+// implements secret.Item. Getters ask the service each time (another client
+// may have changed the item); setters write through at once. Reading or
+// writing the secret of a locked item unlocks it first when auto-unlock is
+// on. An Item holds no secret itself and prints as its path.
+type Item struct {
+	svc  *Service
+	path dbus.ObjectPath
+}
+
+var _ secret.Item = (*Item)(nil)
+
+// Path returns the item's object path.
+func (it *Item) Path() dbus.ObjectPath { return it.path }
+
+// ID returns the object path as a string: stable for the item's life.
+func (it *Item) ID() string { return string(it.path) }
+
+func (it *Item) String() string { return "dbusservice.Item(" + string(it.path) + ")" }
+
+// Label returns the item's label.
+func (it *Item) Label(ctx context.Context) (string, error) {
+	l, err := it.svc.stringProperty(ctx, it.path, ifaceItem, "Label")
+	return l, wrapf(err, "dbusservice: item %s", it.path)
+}
+
+// SetLabel changes the item's label.
+func (it *Item) SetLabel(ctx context.Context, label string) error {
+	if err := checkString("label", label); err != nil {
+		return err
+	}
+	return it.set(ctx, "Label", label)
+}
+
+// Attributes returns the item's attributes, including any the service added
+// (gnome-keyring adds xdg:schema to items stored without one).
+func (it *Item) Attributes(ctx context.Context) (secret.Attributes, error) {
+	a, err := it.svc.attributesProperty(ctx, it.path)
+	return a, wrapf(err, "dbusservice: item %s", it.path)
+}
+
+// SetAttributes replaces the item's attributes with exactly attrs.
+func (it *Item) SetAttributes(ctx context.Context, attrs secret.Attributes) error {
+	if err := checkAttributes(attrs); err != nil {
+		return err
+	}
+	return it.set(ctx, "Attributes", attrMap(attrs))
+}
+
+func (it *Item) set(ctx context.Context, name string, value any) error {
+	err := it.svc.unlockAndRetry(ctx, it.path, func() error {
+		return it.svc.setProperty(ctx, it.path, ifaceItem, name, value)
+	})
+	return wrapf(err, "dbusservice: item %s: set %s", it.path, name)
+}
+
+// Secret reads the item's secret through the connection's session. The
+// caller owns the returned value and should Wipe it.
+func (it *Item) Secret(ctx context.Context) (*secret.Value, error) {
+	var v *secret.Value
+	err := it.svc.unlockAndRetry(ctx, it.path, func() error {
+		return it.svc.withSession(ctx, func(ss *session) error {
+			body, err := it.svc.call(ctx, it.path, ifaceItem+".GetSecret", ss.path)
+			if err != nil {
+				return err
+			}
+			raw, ok := arg[[]any](body, 0)
+			ws, ok2 := parseSecret(raw)
+			if !ok || !ok2 || !exactly(body, 1) {
+				return malformed("GetSecret", "(oayays)")
+			}
+			v, err = ss.decode(ws)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("dbusservice: item %s: %w", it.path, err)
+	}
+	return v, nil
+}
+
+// SetSecret replaces the item's secret (and content type).
+func (it *Item) SetSecret(ctx context.Context, v *secret.Value) error {
+	if err := checkString("content type", v.ContentType()); err != nil {
+		return err
+	}
+	err := it.svc.unlockAndRetry(ctx, it.path, func() error {
+		return it.svc.withSession(ctx, func(ss *session) error {
+			ws, err := ss.encode(v)
+			if err != nil {
+				return err
+			}
+			defer ws.wipe()
+			_, err = it.svc.call(ctx, it.path, ifaceItem+".SetSecret", ws)
+			return err
+		})
+	})
+	return wrapf(err, "dbusservice: item %s", it.path)
+}
+
+// Created returns when the item was created.
+func (it *Item) Created(ctx context.Context) (time.Time, error) {
+	t, err := it.svc.timeProperty(ctx, it.path, ifaceItem, "Created")
+	return t, wrapf(err, "dbusservice: item %s", it.path)
+}
+
+// Modified returns when the item last changed.
+func (it *Item) Modified(ctx context.Context) (time.Time, error) {
+	t, err := it.svc.timeProperty(ctx, it.path, ifaceItem, "Modified")
+	return t, wrapf(err, "dbusservice: item %s", it.path)
+}
+
+// Delete deletes the item (the service may prompt; gnome-keyring does not).
+func (it *Item) Delete(ctx context.Context) error {
+	err := it.svc.unlockAndRetry(ctx, it.path, func() error {
+		body, err := it.svc.call(ctx, it.path, ifaceItem+".Delete")
+		if err != nil {
+			return err
+		}
+		prompt, ok := arg[dbus.ObjectPath](body, 0)
+		if !ok || !exactly(body, 1) || !prompt.IsValid() {
+			return malformed("Item.Delete", "o")
+		}
+		if prompt != noObject {
+			_, err = it.svc.prompt(ctx, prompt)
+		}
+		return err
+	})
+	return wrapf(err, "dbusservice: delete item %s", it.path)
+}
+
+// IsLocked reports the item's Locked property.
+func (it *Item) IsLocked(ctx context.Context) (bool, error) {
+	b, err := it.svc.boolProperty(ctx, it.path, ifaceItem, "Locked")
+	return b, wrapf(err, "dbusservice: item %s", it.path)
+}
+
+// Lock locks the item (with gnome-keyring: its whole collection).
+func (it *Item) Lock(ctx context.Context) error { return it.svc.Lock(ctx, it.path) }
+
+// Unlock unlocks the item, prompting if the service must.
+func (it *Item) Unlock(ctx context.Context) error {
+	if _, err := it.svc.Unlock(ctx, it.path); err != nil {
+		return err
+	}
+	locked, err := it.IsLocked(ctx)
+	if err != nil {
+		return err
+	}
+	if locked {
+		return fmt.Errorf("dbusservice: item %s is still locked after Unlock: %w", it.path, secret.ErrLocked)
+	}
+	return nil
+}

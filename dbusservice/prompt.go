@@ -1,0 +1,179 @@
+package dbusservice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/moneypenny-go/keyring/secret"
+)
+
+// prompt runs the prompt object at path and returns the result variant of
+// its Completed signal.
+//
+// The order matters. The match rule for Completed and the signal channel are
+// in place before Prompt is called: gnome-keyring may emit Completed before
+// (or instead of) the reply to Prompt, for instance at once when no prompter
+// can be shown, and a client that subscribes afterwards waits forever. Both
+// are removed on every way out. When ctx ends first the prompt is dismissed,
+// so no dialog stays on screen for an operation nobody waits for, and ctx's
+// error is returned. If the service leaves the bus meanwhile the wait ends
+// with secret.ErrUnavailable.
+func (s *Service) prompt(ctx context.Context, path dbus.ObjectPath) (dbus.Variant, error) {
+	if !validPath(path) {
+		return dbus.Variant{}, malformed("prompt", "a prompt object path")
+	}
+	if err := ctx.Err(); err != nil {
+		return dbus.Variant{}, err
+	}
+	completed := []dbus.MatchOption{
+		dbus.WithMatchSender(busName),
+		dbus.WithMatchObjectPath(path),
+		dbus.WithMatchInterface(ifacePrompt),
+		dbus.WithMatchMember("Completed"),
+	}
+	ownerGone := []dbus.MatchOption{
+		dbus.WithMatchSender("org.freedesktop.DBus"),
+		dbus.WithMatchObjectPath("/org/freedesktop/DBus"),
+		dbus.WithMatchInterface("org.freedesktop.DBus"),
+		dbus.WithMatchMember("NameOwnerChanged"),
+		dbus.WithMatchArg(0, busName),
+	}
+	sigs := make(chan *dbus.Signal, 8)
+	s.conn.Signal(sigs)
+	// The channel is only unregistered, never closed by us: godbus closes
+	// registered channels itself when the connection closes, and closing it
+	// here too could panic.
+	defer s.conn.RemoveSignal(sigs)
+	for _, rule := range [][]dbus.MatchOption{completed, ownerGone} {
+		if err := s.conn.AddMatchSignalContext(ctx, rule...); err != nil {
+			return dbus.Variant{}, fmt.Errorf("dbusservice: prompt %s: subscribe: %w", path, s.mapError(ctx, err))
+		}
+		defer s.removeMatch(rule)
+	}
+
+	if _, err := s.call(ctx, path, ifacePrompt+".Prompt", s.o.windowID); err != nil {
+		if ctx.Err() != nil {
+			s.dismiss(path)
+		}
+		return dbus.Variant{}, err
+	}
+	for {
+		select {
+		case sig, ok := <-sigs:
+			if !ok {
+				return dbus.Variant{}, fmt.Errorf("dbusservice: prompt %s: connection closed: %w", path, s.closedOr(secret.ErrUnavailable))
+			}
+			switch {
+			case sig.Name == ifacePrompt+".Completed" && sig.Path == path:
+				dismissed, ok1 := arg[bool](sig.Body, 0)
+				result, ok2 := arg[dbus.Variant](sig.Body, 1)
+				if !ok1 || !ok2 || !exactly(sig.Body, 2) {
+					return dbus.Variant{}, malformed("prompt Completed signal", "(b, v)")
+				}
+				if dismissed {
+					return dbus.Variant{}, fmt.Errorf("dbusservice: prompt %s: %w", path, secret.ErrDismissed)
+				}
+				return result, nil
+			case sig.Name == "org.freedesktop.DBus.NameOwnerChanged" && sig.Sender == "org.freedesktop.DBus":
+				name, _ := arg[string](sig.Body, 0)
+				newOwner, _ := arg[string](sig.Body, 2)
+				if name == busName && newOwner == "" {
+					return dbus.Variant{}, fmt.Errorf("dbusservice: prompt %s: the Secret Service left the bus: %w", path, secret.ErrUnavailable)
+				}
+			}
+		case <-ctx.Done():
+			s.dismiss(path)
+			return dbus.Variant{}, fmt.Errorf("dbusservice: prompt %s: %w", path, ctx.Err())
+		}
+	}
+}
+
+// dismiss asks the service to close a prompt nobody waits for any more. It
+// races with Completed by design (the API allows either); errors are ignored.
+func (s *Service) dismiss(path dbus.ObjectPath) {
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	_, _ = s.call(ctx, path, ifacePrompt+".Dismiss")
+}
+
+func (s *Service) removeMatch(rule []dbus.MatchOption) {
+	if s.isClosed() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	_ = s.conn.RemoveMatchSignalContext(ctx, rule...)
+}
+
+// closedOr is secret.ErrClosed after Close, otherwise fallback.
+func (s *Service) closedOr(fallback error) error {
+	if s.isClosed() {
+		return secret.ErrClosed
+	}
+	return fallback
+}
+
+// Unlock unlocks collections or items and returns the paths that are now
+// unlocked. The service may show a prompt (for a collection's password);
+// ctx bounds the wait, and a dismissed prompt returns the paths unlocked
+// without it together with secret.ErrDismissed.
+func (s *Service) Unlock(ctx context.Context, paths ...dbus.ObjectPath) ([]dbus.ObjectPath, error) {
+	return s.lockOrUnlock(ctx, "Unlock", paths)
+}
+
+// Lock locks collections or items. gnome-keyring never prompts for it.
+func (s *Service) Lock(ctx context.Context, paths ...dbus.ObjectPath) error {
+	_, err := s.lockOrUnlock(ctx, "Lock", paths)
+	return err
+}
+
+func (s *Service) lockOrUnlock(ctx context.Context, method string, paths []dbus.ObjectPath) ([]dbus.ObjectPath, error) {
+	for _, p := range paths {
+		if !validPath(p) {
+			return nil, fmt.Errorf("dbusservice: %s: %q is not an object path: %w", method, p, secret.ErrInvalidArgument)
+		}
+	}
+	if len(paths) == 0 {
+		return []dbus.ObjectPath{}, nil
+	}
+	body, err := s.call(ctx, servicePath, ifaceService+"."+method, paths)
+	if err != nil {
+		return nil, err
+	}
+	done, ok1 := arg[[]dbus.ObjectPath](body, 0)
+	prompt, ok2 := arg[dbus.ObjectPath](body, 1)
+	if !ok1 || !ok2 || !exactly(body, 2) || !prompt.IsValid() {
+		return nil, malformed(method, "(ao, o)")
+	}
+	if prompt == noObject {
+		return done, nil
+	}
+	res, err := s.prompt(ctx, prompt)
+	if err != nil {
+		return done, fmt.Errorf("dbusservice: %s: %w", method, err)
+	}
+	// The result is an ao of the objects the prompt dealt with. Some
+	// services send an empty variant instead; that is not an error, the
+	// caller (and unlockAndRetry) learns the state by retrying.
+	if more, ok := variantOf[[]dbus.ObjectPath](res); ok {
+		done = append(done, more...)
+	}
+	return done, nil
+}
+
+// unlockAndRetry runs op; if the service refused it as locked and
+// auto-unlock is on, it unlocks target (prompting if need be) and runs op
+// once more.
+func (s *Service) unlockAndRetry(ctx context.Context, target dbus.ObjectPath, op func() error) error {
+	err := op()
+	if err == nil || !errors.Is(err, secret.ErrLocked) || !s.o.autoUnlock {
+		return err
+	}
+	if _, uerr := s.Unlock(ctx, target); uerr != nil {
+		return fmt.Errorf("dbusservice: %s is locked and unlocking it failed: %w", target, uerr)
+	}
+	return op()
+}

@@ -1,0 +1,192 @@
+package dbusservice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/moneypenny-go/keyring/internal/dhsession"
+	"github.com/moneypenny-go/keyring/secret"
+)
+
+// algorithmPlain is the unencrypted transfer algorithm.
+const algorithmPlain = "plain"
+
+// session is an open Secret Service session: the object path the service
+// gave it, and the AES cipher for DH sessions (nil for plain). Secrets are
+// encoded and decoded only through the session that carried them, on the
+// connection that opened it (gnome-keyring checks both).
+type session struct {
+	path   dbus.ObjectPath
+	cipher *dhsession.Cipher
+}
+
+// Algorithm reports the negotiated algorithm name.
+func (ss *session) algorithm() string {
+	if ss.cipher == nil {
+		return algorithmPlain
+	}
+	return dhsession.Algorithm
+}
+
+// encode wraps v in the Secret struct. The plaintext bytes are copied (plain)
+// or encrypted under a fresh IV (DH); the caller keeps ownership of v and
+// should wipe the returned Value field after the call (see wipe).
+func (ss *session) encode(v *secret.Value) (wireSecret, error) {
+	ws := wireSecret{Session: ss.path, Parameters: []byte{}, ContentType: v.ContentType()}
+	if ss.cipher == nil {
+		ws.Value = append([]byte{}, v.Bytes()...)
+		return ws, nil
+	}
+	iv, ct, err := ss.cipher.Encrypt(nil, v.Bytes())
+	if err != nil {
+		return wireSecret{}, fmt.Errorf("dbusservice: encrypt secret: %w", err)
+	}
+	ws.Parameters, ws.Value = iv, ct
+	return ws, nil
+}
+
+// wipe zeroes the wire copy of a secret (the plaintext itself for plain).
+func (ws *wireSecret) wipe() { secret.Wipe(ws.Value) }
+
+// decode opens a Secret struct the service sent. The result owns fresh
+// memory; the wire buffers are wiped.
+func (ss *session) decode(ws wireSecret) (*secret.Value, error) {
+	defer ws.wipe()
+	if ws.Session != ss.path {
+		return nil, fmt.Errorf("dbusservice: secret encoded for session %s, ours is %s: %w", ws.Session, ss.path, secret.ErrCorrupt)
+	}
+	ct := ws.ContentType
+	if ct == "" {
+		ct = secret.ContentTypeText
+	}
+	if ss.cipher == nil {
+		return secret.NewWithContentType(append([]byte{}, ws.Value...), ct), nil
+	}
+	plain, err := ss.cipher.Decrypt(ws.Parameters, ws.Value)
+	if err != nil {
+		return nil, fmt.Errorf("dbusservice: decrypt secret: %w", err)
+	}
+	return secret.NewWithContentType(plain, ct), nil
+}
+
+// openSession negotiates DH unless plain was forced, and falls back to plain
+// only when the service answers NotSupported (what libsecret does): any other
+// failure, including a DH reply that does not verify, is an error, so a
+// misbehaving service cannot talk us down to cleartext.
+func (s *Service) openSession(ctx context.Context) (*session, error) {
+	if !s.o.plain {
+		ss, err := s.openDH(ctx)
+		if err == nil || !errors.Is(err, secret.ErrNotSupported) {
+			return ss, err
+		}
+	}
+	body, err := s.call(ctx, servicePath, ifaceService+".OpenSession", algorithmPlain, dbus.MakeVariant(""))
+	if err != nil {
+		return nil, fmt.Errorf("dbusservice: open plain session: %w", err)
+	}
+	path, ok := arg[dbus.ObjectPath](body, 1)
+	if _, okv := arg[dbus.Variant](body, 0); !okv || !ok || !exactly(body, 2) || !validPath(path) {
+		return nil, malformed("OpenSession(plain)", "(v, o)")
+	}
+	return &session{path: path}, nil
+}
+
+func (s *Service) openDH(ctx context.Context) (*session, error) {
+	key, err := dhsession.GenerateKey(dhsession.Oakley1024(), nil)
+	if err != nil {
+		return nil, err
+	}
+	defer key.Wipe()
+	// The input must be a variant holding ay: gnome-keyring answers
+	// InvalidArgs to anything else.
+	body, err := s.call(ctx, servicePath, ifaceService+".OpenSession", dhsession.Algorithm, dbus.MakeVariant(key.PublicKey()))
+	if err != nil {
+		return nil, fmt.Errorf("dbusservice: open %s session: %w", dhsession.Algorithm, err)
+	}
+	out, ok1 := arg[dbus.Variant](body, 0)
+	path, ok2 := arg[dbus.ObjectPath](body, 1)
+	if !ok1 || !ok2 || !exactly(body, 2) || !validPath(path) {
+		return nil, malformed("OpenSession", "(v, o)")
+	}
+	peer, ok := variantOf[[]byte](out)
+	if !ok {
+		s.closeSessionPath(path)
+		return nil, malformed("OpenSession", "the service's public key as a variant holding ay")
+	}
+	aesKey, err := key.SharedKey(peer)
+	if err != nil {
+		s.closeSessionPath(path)
+		return nil, fmt.Errorf("dbusservice: open session: %w", err)
+	}
+	defer secret.Wipe(aesKey)
+	c, err := dhsession.NewCipher(aesKey)
+	if err != nil {
+		s.closeSessionPath(path)
+		return nil, err
+	}
+	return &session{path: path, cipher: c}, nil
+}
+
+// closeSessionPath closes a session the client will not use, best effort and
+// briefly bounded: it is cleanup, and the service drops sessions with the
+// connection anyway.
+func (s *Service) closeSessionPath(path dbus.ObjectPath) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, _ = s.call(ctx, path, ifaceSession+".Close")
+}
+
+// session returns the connection's session, opening it on first use.
+func (s *Service) session(ctx context.Context) (*session, error) {
+	s.sessMu.Lock()
+	defer s.sessMu.Unlock()
+	if s.isClosed() {
+		return nil, fmt.Errorf("dbusservice: %w", secret.ErrClosed)
+	}
+	if s.sess != nil {
+		return s.sess, nil
+	}
+	ss, err := s.openSession(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.sess = ss
+	return ss, nil
+}
+
+// withSession runs f with the session. If the service no longer knows the
+// session (NoSession: it restarted, or closed it), the session is reopened
+// once and f retried.
+func (s *Service) withSession(ctx context.Context, f func(*session) error) error {
+	ss, err := s.session(ctx)
+	if err != nil {
+		return err
+	}
+	err = f(ss)
+	if !isDBusName(err, errNoSession) {
+		return err
+	}
+	s.sessMu.Lock()
+	if s.sess == ss {
+		s.sess = nil // other calls may still hold ss; the GC drops its key
+	}
+	s.sessMu.Unlock()
+	if ss, err = s.session(ctx); err != nil {
+		return err
+	}
+	return f(ss)
+}
+
+// Algorithm returns the transfer algorithm of the connection's session:
+// "dh-ietf1024-sha256-aes128-cbc-pkcs7" or "plain".
+func (s *Service) Algorithm(ctx context.Context) (string, error) {
+	ss, err := s.session(ctx)
+	if err != nil {
+		return "", err
+	}
+	return ss.algorithm(), nil
+}

@@ -1,0 +1,120 @@
+package dbusservice
+
+import (
+	"context"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/moneypenny-go/keyring/secret"
+)
+
+// Collection events, delivered only by Service.Watch (a secret.Store's Watch
+// reports items only). For these kinds Event.ItemID holds the collection's
+// object path. secret.EventKind's String method does not know them, so
+// switch on the constants rather than the text.
+const (
+	CollectionCreated secret.EventKind = 100 + iota
+	CollectionChanged
+	CollectionDeleted
+)
+
+// Watch delivers change events from every collection of the service until
+// ctx ends or the service is closed; then the channel is closed. Item events
+// (secret.ItemCreated, ItemChanged, ItemDeleted) carry the item's path in
+// ItemID; collection events use CollectionCreated, CollectionChanged and
+// CollectionDeleted with the collection's path.
+func (s *Service) Watch(ctx context.Context) (<-chan secret.Event, error) {
+	return s.watch(ctx, "")
+}
+
+var signalKinds = map[string]secret.EventKind{
+	ifaceCollection + ".ItemCreated":    secret.ItemCreated,
+	ifaceCollection + ".ItemChanged":    secret.ItemChanged,
+	ifaceCollection + ".ItemDeleted":    secret.ItemDeleted,
+	ifaceService + ".CollectionCreated": CollectionCreated,
+	ifaceService + ".CollectionChanged": CollectionChanged,
+	ifaceService + ".CollectionDeleted": CollectionDeleted,
+}
+
+// watch subscribes to the item signals of one collection (collection != "")
+// or to item and collection signals everywhere. The match rules and the
+// signal channel are removed when the watch ends.
+func (s *Service) watch(ctx context.Context, collection dbus.ObjectPath) (<-chan secret.Event, error) {
+	if s.isClosed() {
+		return nil, secret.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	items := []dbus.MatchOption{dbus.WithMatchSender(busName), dbus.WithMatchInterface(ifaceCollection)}
+	if collection != "" {
+		items = append(items, dbus.WithMatchObjectPath(collection))
+	}
+	rules := [][]dbus.MatchOption{items}
+	if collection == "" {
+		rules = append(rules, []dbus.MatchOption{dbus.WithMatchSender(busName),
+			dbus.WithMatchObjectPath(servicePath), dbus.WithMatchInterface(ifaceService)})
+	}
+	sigs := make(chan *dbus.Signal, 64)
+	s.conn.Signal(sigs)
+	var added [][]dbus.MatchOption
+	cleanup := func() {
+		s.conn.RemoveSignal(sigs)
+		for _, r := range added {
+			s.removeMatch(r)
+		}
+	}
+	for _, r := range rules {
+		if err := s.conn.AddMatchSignalContext(ctx, r...); err != nil {
+			cleanup()
+			return nil, wrapf(s.mapError(ctx, err), "dbusservice: watch: subscribe")
+		}
+		added = append(added, r)
+	}
+	out := make(chan secret.Event, 16)
+	go func() {
+		defer close(out)
+		defer cleanup()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case sig, ok := <-sigs:
+				if !ok {
+					return // connection closed
+				}
+				ev, ok := toEvent(sig, collection)
+				if !ok {
+					continue
+				}
+				select {
+				case out <- ev:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
+}
+
+// toEvent turns a matching signal into an event; signals of other objects
+// or of the wrong shape (the channel sees every signal of the connection)
+// are skipped.
+func toEvent(sig *dbus.Signal, collection dbus.ObjectPath) (secret.Event, bool) {
+	kind, ok := signalKinds[sig.Name]
+	if !ok {
+		return secret.Event{}, false
+	}
+	if collection != "" && (sig.Path != collection || kind >= CollectionCreated) {
+		return secret.Event{}, false
+	}
+	if collection == "" && kind >= CollectionCreated && sig.Path != servicePath {
+		return secret.Event{}, false
+	}
+	p, ok := arg[dbus.ObjectPath](sig.Body, 0)
+	if !ok || !exactly(sig.Body, 1) || !validPath(p) {
+		return secret.Event{}, false
+	}
+	return secret.Event{Kind: kind, ItemID: string(p)}, true
+}
