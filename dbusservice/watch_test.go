@@ -1,0 +1,120 @@
+package dbusservice
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/moneypenny-go/keyring/secret"
+)
+
+// waitEvent reads events until one of kind for id arrives (others are
+// skipped: the service may report more than the test cares about).
+func waitEvent(t *testing.T, events <-chan secret.Event, kind secret.EventKind, id string) {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				t.Fatalf("event channel closed while waiting for %v %s", kind, id)
+			}
+			if ev.Kind == kind && ev.ItemID == id {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no %v event for %s within 20s", kind, id)
+		}
+	}
+}
+
+func TestWatchItemEvents(t *testing.T) {
+	k := startKeyring(t, peerConfig{})
+	s := k.connect()
+	other := k.connect() // changes made by another client are seen too
+	ctx := testCtx(t)
+	c, err := s.DefaultCollection(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, stop := context.WithCancel(ctx)
+	svcEvents, err := s.Watch(wctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	collEvents, err := c.Watch(wctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc, err := other.DefaultCollection(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := oc.CreateItemAt(ctx, "watched", secret.Attributes{"watch": "1"}, secret.NewString("x"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := it.ID()
+	waitEvent(t, svcEvents, secret.ItemCreated, id)
+	waitEvent(t, collEvents, secret.ItemCreated, id)
+	if err := it.SetLabel(ctx, "relabelled"); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, svcEvents, secret.ItemChanged, id)
+	waitEvent(t, collEvents, secret.ItemChanged, id)
+	if err := it.Delete(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, svcEvents, secret.ItemDeleted, id)
+	waitEvent(t, collEvents, secret.ItemDeleted, id)
+
+	// A collection's watch sees only its own items.
+	sess, err := other.Collection(ctx, "session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sit, err := sess.CreateItemAt(ctx, "elsewhere", secret.Attributes{"watch": "2"}, secret.NewString("y"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, svcEvents, secret.ItemCreated, sit.ID())
+	select {
+	case ev := <-collEvents:
+		t.Fatalf("the default collection's watch saw %v %s", ev.Kind, ev.ItemID)
+	default:
+	}
+
+	stop()
+	for _, ch := range []<-chan secret.Event{svcEvents, collEvents} {
+		closed := time.After(10 * time.Second)
+	drain:
+		for {
+			select {
+			case _, ok := <-ch:
+				if !ok {
+					break drain
+				}
+			case <-closed:
+				t.Fatal("event channel not closed after the context ended")
+			}
+		}
+	}
+}
+
+func TestWatchEndsOnClose(t *testing.T) {
+	k := startKeyring(t, peerConfig{})
+	s := k.connect()
+	events, err := s.Watch(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	select {
+	case _, ok := <-events:
+		if ok {
+			t.Fatal("event after Close")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Watch channel not closed by Service.Close")
+	}
+}
