@@ -182,7 +182,7 @@ func (c *Collection) createItem(ctx context.Context, label string, attrs secret.
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("dbusservice: create item %q in %s: %w", label, c.path, err)
+		return nil, err
 	}
 	return c.svc.Item(path), nil
 }
@@ -194,7 +194,7 @@ func (c *Collection) CreateItems(ctx context.Context, items []secret.NewItem) ([
 	for i, n := range items {
 		it, err := c.createItem(ctx, n.Label, n.Attributes, n.Secret, n.Replace)
 		if err != nil {
-			return out, fmt.Errorf("dbusservice: item %d of %d: %w", i+1, len(items), err)
+			return out, wrapf(err, "item %d of %d", i+1, len(items))
 		}
 		out = append(out, it)
 	}
@@ -325,7 +325,7 @@ func (c *Collection) DeleteCollection(ctx context.Context) error {
 	}
 	if prompt != noObject {
 		if _, err := c.svc.prompt(ctx, prompt); err != nil {
-			return fmt.Errorf("dbusservice: delete collection %s: %w", c.path, err)
+			return err
 		}
 	}
 	return nil

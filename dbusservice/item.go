@@ -33,7 +33,7 @@ func (it *Item) String() string { return "dbusservice.Item(" + string(it.path) +
 // Label returns the item's label.
 func (it *Item) Label(ctx context.Context) (string, error) {
 	l, err := it.svc.stringProperty(ctx, it.path, ifaceItem, "Label")
-	return l, wrapf(err, "dbusservice: item %s", it.path)
+	return l, err
 }
 
 // SetLabel changes the item's label.
@@ -48,7 +48,7 @@ func (it *Item) SetLabel(ctx context.Context, label string) error {
 // (gnome-keyring adds xdg:schema to items stored without one).
 func (it *Item) Attributes(ctx context.Context) (secret.Attributes, error) {
 	a, err := it.svc.attributesProperty(ctx, it.path)
-	return a, wrapf(err, "dbusservice: item %s", it.path)
+	return a, err
 }
 
 // SetAttributes replaces the item's attributes with exactly attrs.
@@ -63,7 +63,7 @@ func (it *Item) set(ctx context.Context, name string, value any) error {
 	err := it.svc.unlockAndRetry(ctx, it.path, func() error {
 		return it.svc.setProperty(ctx, it.path, ifaceItem, name, value)
 	})
-	return wrapf(err, "dbusservice: item %s: set %s", it.path, name)
+	return err
 }
 
 // Secret reads the item's secret through the connection's session. The
@@ -86,7 +86,7 @@ func (it *Item) Secret(ctx context.Context) (*secret.Value, error) {
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("dbusservice: item %s: %w", it.path, err)
+		return nil, err
 	}
 	return v, nil
 }
@@ -107,19 +107,19 @@ func (it *Item) SetSecret(ctx context.Context, v *secret.Value) error {
 			return err
 		})
 	})
-	return wrapf(err, "dbusservice: item %s", it.path)
+	return err
 }
 
 // Created returns when the item was created.
 func (it *Item) Created(ctx context.Context) (time.Time, error) {
 	t, err := it.svc.timeProperty(ctx, it.path, ifaceItem, "Created")
-	return t, wrapf(err, "dbusservice: item %s", it.path)
+	return t, err
 }
 
 // Modified returns when the item last changed.
 func (it *Item) Modified(ctx context.Context) (time.Time, error) {
 	t, err := it.svc.timeProperty(ctx, it.path, ifaceItem, "Modified")
-	return t, wrapf(err, "dbusservice: item %s", it.path)
+	return t, err
 }
 
 // Delete deletes the item (the service may prompt; gnome-keyring does not).
@@ -138,13 +138,13 @@ func (it *Item) Delete(ctx context.Context) error {
 		}
 		return err
 	})
-	return wrapf(err, "dbusservice: delete item %s", it.path)
+	return err
 }
 
 // IsLocked reports the item's Locked property.
 func (it *Item) IsLocked(ctx context.Context) (bool, error) {
 	b, err := it.svc.boolProperty(ctx, it.path, ifaceItem, "Locked")
-	return b, wrapf(err, "dbusservice: item %s", it.path)
+	return b, err
 }
 
 // Lock locks the item (with gnome-keyring: its whole collection).

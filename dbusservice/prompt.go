@@ -49,7 +49,7 @@ func (s *Service) prompt(ctx context.Context, path dbus.ObjectPath) (dbus.Varian
 	defer s.conn.RemoveSignal(sigs)
 	for _, rule := range [][]dbus.MatchOption{completed, ownerGone} {
 		if err := s.conn.AddMatchSignalContext(ctx, rule...); err != nil {
-			return dbus.Variant{}, fmt.Errorf("dbusservice: prompt %s: subscribe: %w", path, s.mapError(ctx, err))
+			return dbus.Variant{}, wrapf(s.mapError(ctx, err), "prompt %s: subscribe", path)
 		}
 		defer s.removeMatch(rule)
 	}
@@ -153,7 +153,7 @@ func (s *Service) lockOrUnlock(ctx context.Context, method string, paths []dbus.
 	}
 	res, err := s.prompt(ctx, prompt)
 	if err != nil {
-		return done, fmt.Errorf("dbusservice: %s: %w", method, err)
+		return done, wrapf(err, "%s", method)
 	}
 	// The result is an ao of the objects the prompt dealt with. Some
 	// services send an empty variant instead; that is not an error, the
@@ -173,7 +173,7 @@ func (s *Service) unlockAndRetry(ctx context.Context, target dbus.ObjectPath, op
 		return err
 	}
 	if _, uerr := s.Unlock(ctx, target); uerr != nil {
-		return fmt.Errorf("dbusservice: %s is locked and unlocking it failed: %w", target, uerr)
+		return wrapf(uerr, "%s is locked and unlocking it failed", target)
 	}
 	return op()
 }

@@ -3,6 +3,7 @@ package dbusservice
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -90,10 +91,22 @@ func (s *Service) attributesProperty(ctx context.Context, path dbus.ObjectPath) 
 	return secret.Attributes(m), nil
 }
 
-// wrapf adds context to an error from this package, keeping the chain.
+// wrapf adds context to an error of this package, keeping the chain for
+// errors.Is and a single "dbusservice:" prefix in the text.
 func wrapf(err error, format string, args ...any) error {
 	if err == nil {
 		return nil
 	}
-	return fmt.Errorf(format+": %w", append(args, err)...)
+	return &wrapped{context: fmt.Sprintf(format, args...), err: err}
 }
+
+type wrapped struct {
+	context string
+	err     error
+}
+
+func (w *wrapped) Error() string {
+	return "dbusservice: " + w.context + ": " + strings.TrimPrefix(w.err.Error(), "dbusservice: ")
+}
+
+func (w *wrapped) Unwrap() error { return w.err }

@@ -280,7 +280,7 @@ func (s *Service) CreateCollection(ctx context.Context, label, alias string) (*C
 		}
 		res, err := s.prompt(ctx, prompt)
 		if err != nil {
-			return nil, fmt.Errorf("dbusservice: create collection %q: %w", label, err)
+			return nil, wrapf(err, "create collection %q", label)
 		}
 		p, ok := variantOf[dbus.ObjectPath](res)
 		if !ok || !validPath(p) {
@@ -362,7 +362,7 @@ func (s *Service) GetSecrets(ctx context.Context, items ...*Item) (map[dbus.Obje
 			}
 			v, err := ss.decode(ws)
 			if err != nil {
-				return fmt.Errorf("dbusservice: GetSecrets: item %s: %w", p, err)
+				return wrapf(err, "GetSecrets: item %s", p)
 			}
 			out[p] = v
 		}

@@ -86,7 +86,7 @@ func (s *Service) openSession(ctx context.Context) (*session, error) {
 	}
 	body, err := s.call(ctx, servicePath, ifaceService+".OpenSession", algorithmPlain, dbus.MakeVariant(""))
 	if err != nil {
-		return nil, fmt.Errorf("dbusservice: open plain session: %w", err)
+		return nil, err
 	}
 	path, ok := arg[dbus.ObjectPath](body, 1)
 	if _, okv := arg[dbus.Variant](body, 0); !okv || !ok || !exactly(body, 2) || !validPath(path) {
@@ -105,7 +105,7 @@ func (s *Service) openDH(ctx context.Context) (*session, error) {
 	// InvalidArgs to anything else.
 	body, err := s.call(ctx, servicePath, ifaceService+".OpenSession", dhsession.Algorithm, dbus.MakeVariant(key.PublicKey()))
 	if err != nil {
-		return nil, fmt.Errorf("dbusservice: open %s session: %w", dhsession.Algorithm, err)
+		return nil, err
 	}
 	out, ok1 := arg[dbus.Variant](body, 0)
 	path, ok2 := arg[dbus.ObjectPath](body, 1)
@@ -120,7 +120,7 @@ func (s *Service) openDH(ctx context.Context) (*session, error) {
 	aesKey, err := key.SharedKey(peer)
 	if err != nil {
 		s.closeSessionPath(path)
-		return nil, fmt.Errorf("dbusservice: open session: %w", err)
+		return nil, wrapf(err, "open session")
 	}
 	defer secret.Wipe(aesKey)
 	c, err := dhsession.NewCipher(aesKey)

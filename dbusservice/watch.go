@@ -67,7 +67,7 @@ func (s *Service) watch(ctx context.Context, collection dbus.ObjectPath) (<-chan
 	for _, r := range rules {
 		if err := s.conn.AddMatchSignalContext(ctx, r...); err != nil {
 			cleanup()
-			return nil, wrapf(s.mapError(ctx, err), "dbusservice: watch: subscribe")
+			return nil, wrapf(s.mapError(ctx, err), "watch: subscribe")
 		}
 		added = append(added, r)
 	}

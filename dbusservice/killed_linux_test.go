@@ -1,0 +1,55 @@
+package dbusservice
+
+import (
+	"errors"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/moneypenny-go/keyring/secret"
+)
+
+// TestServiceKilledMidCall stops gnome-keyring (so a call is left without an
+// answer), sends a call, then kills the daemon: the bus answers the pending
+// call with NoReply, and later calls find no owner. Both are ErrUnavailable,
+// long before the test's deadline, and nothing hangs.
+func TestServiceKilledMidCall(t *testing.T) {
+	k := startKeyring(t, peerConfig{})
+	s := k.connect()
+	ctx := testCtx(t)
+	c, err := s.DefaultCollection(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := k.daemon.Process.Pid
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Search(ctx, secret.Attributes{"mid": "call"})
+		done <- err
+	}()
+	// Give the call time to reach the bus; if it gets there only after the
+	// kill, the answer is ServiceUnknown, which is the same sentinel.
+	time.Sleep(200 * time.Millisecond)
+	if err := k.daemon.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = syscall.Kill(pid, syscall.SIGCONT)
+	select {
+	case err := <-done:
+		if !errors.Is(err, secret.ErrUnavailable) {
+			t.Fatalf("call while the service died: %v, want ErrUnavailable", err)
+		}
+		t.Logf("pending call: %v", err)
+	case <-ctx.Done():
+		t.Fatal("call hung after the service died")
+	}
+	if _, err := c.Items(ctx); !errors.Is(err, secret.ErrUnavailable) {
+		t.Fatalf("call after the service died: %v, want ErrUnavailable", err)
+	}
+	if _, err := s.Item(c.Path() + "/1").Secret(ctx); !errors.Is(err, secret.ErrUnavailable) {
+		t.Fatalf("secret after the service died: %v, want ErrUnavailable", err)
+	}
+}
