@@ -64,6 +64,7 @@ func TestUnlockThroughPrompter(t *testing.T) {
 	if len(k.prompts()) != before {
 		t.Fatal("unlocking an unlocked collection prompted")
 	}
+	noMatchRulesLeft(t, s)
 }
 
 func TestAutoUnlockOnSecretRead(t *testing.T) {

@@ -99,6 +99,7 @@ func TestWatchItemEvents(t *testing.T) {
 			}
 		}
 	}
+	noMatchRulesLeft(t, s)
 }
 
 func TestWatchEndsOnClose(t *testing.T) {
