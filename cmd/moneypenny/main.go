@@ -1,0 +1,41 @@
+// Command moneypenny stores and looks up secrets from the shell. It is a
+// drop-in for libsecret's secret-tool (same verbs, syntax, output and exit
+// codes) that also works without a desktop session, inside Flatpak and Snap
+// sandboxes, on the kernel keyring, the macOS Keychain and the Windows
+// Credential Manager, and adds verbs for listing, repairing, migrating and
+// diagnosing keyrings.
+//
+//	printf %s "$TOKEN" | moneypenny store --label='GitHub token' service github.com username alice
+//	moneypenny lookup service github.com username alice
+//	moneypenny search --all service github.com
+//	moneypenny clear service github.com username alice
+//
+// The backend is chosen as keyring.Open does (sandbox portal, Keychain,
+// Credential Manager, Secret Service), or forced with --backend or
+// MONEYPENNY_BACKEND (secret-service, file, keyctl, keychain,
+// credential-manager). The file keyring's password comes from
+// MONEYPENNY_PASSWORD, --password-fd N, or a prompt on the terminal; it is
+// never accepted as an argument, where other users could read it.
+//
+// Exit status: 0 on success; 1 when nothing matched (lookup, clear) or an
+// operation failed; 2 for usage errors.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], ioEnv{
+		stdin:  os.Stdin,
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		getenv: os.Getenv,
+	})
+	stop()
+	os.Exit(code)
+}

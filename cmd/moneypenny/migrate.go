@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/moneypenny-go/keyring/dbusservice"
+	"github.com/moneypenny-go/keyring/hostmigrate"
+	"github.com/moneypenny-go/keyring/secret"
+)
+
+// cmdMigrate moves host Secret Service items (or a keyring file's items)
+// into the file keyring: the sandbox's own keyring when run inside Flatpak or
+// Snap, or the file named with --backend file / --keyring / --app-id.
+func cmdMigrate(ctx context.Context, c *cli, args []string) error {
+	query, err := attrPairs(args, c.fromFile == "")
+	if err != nil {
+		return err
+	}
+	kr, err := c.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer kr.Close()
+	dst, err := fileStore(kr, "migrate")
+	if err != nil {
+		return err
+	}
+	opts := hostmigrate.Options{
+		Collection: c.g.collection,
+		Keep:       c.keep,
+		Replace:    c.replace,
+		DryRun:     c.dryRun,
+	}
+	var bar *progressBar
+	if !c.json && isTerminalWriter(c.io.stderr) {
+		bar = &progressBar{w: c.io.stderr}
+		opts.Progress = bar.update
+	}
+
+	var report hostmigrate.Report
+	if c.fromFile != "" {
+		pw, perr := c.sourcePassword(ctx)
+		if perr != nil {
+			return perr
+		}
+		report, err = hostmigrate.ImportFile(ctx, dst, c.fromFile, pw, opts)
+		secret.Wipe(pw)
+	} else {
+		var svc *dbusservice.Service
+		svc, err = dbusservice.Connect(ctx, c.hostBusOptions()...)
+		if err != nil {
+			return fmt.Errorf("migrate: the host Secret Service: %w", err)
+		}
+		report, err = hostmigrate.Migrate(ctx, svc, dst, []secret.Attributes{query}, opts)
+		svc.Close()
+	}
+	bar.done()
+	if c.json {
+		if jerr := writeJSON(c.io.stdout, report); jerr != nil {
+			return jerr
+		}
+	} else {
+		writeReport(c.io.stdout, report, c.dryRun)
+	}
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if len(report.Failed) > 0 || len(report.HostDeleteFailed) > 0 {
+		return fmt.Errorf("migrate: %d item(s) failed, %d copied but not deleted from the host",
+			len(report.Failed), len(report.HostDeleteFailed))
+	}
+	return nil
+}
+
+// hostBusOptions connect to the session bus from the environment the CLI was
+// given.
+func (c *cli) hostBusOptions() []dbusservice.Option {
+	var opts []dbusservice.Option
+	if a := c.io.getenv("DBUS_SESSION_BUS_ADDRESS"); a != "" {
+		opts = append(opts, dbusservice.WithAddress(a))
+	}
+	return opts
+}
+
+// sourcePassword reads the password of the file being imported:
+// MONEYPENNY_SOURCE_PASSWORD or a terminal prompt.
+func (c *cli) sourcePassword(ctx context.Context) ([]byte, error) {
+	if pw := c.io.getenv("MONEYPENNY_SOURCE_PASSWORD"); pw != "" {
+		return []byte(pw), nil
+	}
+	return promptTTY(ctx, "Password for "+c.fromFile+": ")
+}
+
+func writeReport(w io.Writer, r hostmigrate.Report, dryRun bool) {
+	for _, e := range r.Failed {
+		fmt.Fprintf(w, "failed: %s %v: %s\n", e.Label, e.Attributes, e.Reason)
+	}
+	for _, e := range r.HostDeleteFailed {
+		fmt.Fprintf(w, "copied but still on the host: %s %v: %s\n", e.Label, e.Attributes, e.Reason)
+	}
+	verb := "moved"
+	if dryRun {
+		verb = "would move"
+	}
+	fmt.Fprintf(w, "%s %d, already present %d, skipped %d, failed %d\n",
+		verb, len(r.Moved), len(r.AlreadyPresent), len(r.Skipped), len(r.Failed))
+}
+
+// progressBar draws "migrating [=====     ] 12/40" on a terminal.
+type progressBar struct {
+	w     io.Writer
+	drawn bool
+}
+
+func (p *progressBar) update(done, total int) {
+	if total <= 0 {
+		return
+	}
+	const width = 30
+	n := done * width / total
+	fmt.Fprintf(p.w, "\rmigrating [%s%s] %d/%d", strings.Repeat("=", n), strings.Repeat(" ", width-n), done, total)
+	p.drawn = true
+}
+
+func (p *progressBar) done() {
+	if p != nil && p.drawn {
+		fmt.Fprintln(p.w)
+	}
+}

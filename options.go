@@ -1,0 +1,115 @@
+package keyring
+
+import (
+	"context"
+	"os"
+	"time"
+)
+
+// Backend names, as accepted by WithBackend and MONEYPENNY_BACKEND.
+const (
+	SecretService     = "secret-service"
+	File              = "file"
+	Keyctl            = "keyctl"
+	Keychain          = "keychain"
+	CredentialManager = "credential-manager"
+)
+
+// Backends lists every backend name in the order Diagnose reports them.
+var backendNames = []string{SecretService, File, Keyctl, Keychain, CredentialManager}
+
+// Option configures Open and Diagnose.
+type Option func(*config)
+
+type config struct {
+	backend      string
+	path         string
+	password     []byte
+	passwordFunc func(context.Context) ([]byte, error)
+	collection   string
+	autoUnlock   bool
+	windowID     string
+	busAddress   string
+	unlockCache  time.Duration
+	userKeyring  bool
+	appID        string
+	readOnly     bool
+	getenv       func(string) string
+	root         string
+}
+
+func newConfig(opts []Option) *config {
+	c := &config{autoUnlock: true, getenv: os.Getenv, root: "/"}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+// WithBackend forces a backend by name (SecretService, File, Keyctl,
+// Keychain, CredentialManager), overriding MONEYPENNY_BACKEND and detection.
+func WithBackend(name string) Option { return func(c *config) { c.backend = name } }
+
+// WithPath sets the file keyring's path (default: MONEYPENNY_KEYRING, else
+// $XDG_DATA_HOME/keyrings/default.keyring inside a sandbox and
+// $XDG_DATA_HOME/moneypenny/default.keyring on a host).
+func WithPath(path string) Option { return func(c *config) { c.path = path } }
+
+// WithPassword sets the file keyring's password. Open copies it; the caller
+// may wipe its slice afterwards.
+func WithPassword(pw []byte) Option {
+	return func(c *config) { c.password = append([]byte(nil), pw...) }
+}
+
+// WithPasswordFunc supplies the file keyring's password on demand: at Open
+// when no password was given, and at Unlock after a Lock. A CLI passes a
+// terminal prompt here; the library itself never prompts.
+func WithPasswordFunc(f func(ctx context.Context) ([]byte, error)) Option {
+	return func(c *config) { c.passwordFunc = f }
+}
+
+// WithCollection selects a Secret Service collection by alias ("default",
+// "session", "login") or object path. The default is the "default" alias.
+func WithCollection(aliasOrPath string) Option { return func(c *config) { c.collection = aliasOrPath } }
+
+// WithAutoUnlock controls whether a locked Secret Service collection or item
+// is unlocked through the service's prompt (the default, as libsecret's
+// password API does) or reported as ErrLocked.
+func WithAutoUnlock(on bool) Option { return func(c *config) { c.autoUnlock = on } }
+
+// WithWindowID passes the caller's window identifier to Secret Service
+// prompts so the dialog is attached to the app's window.
+func WithWindowID(id string) Option { return func(c *config) { c.windowID = id } }
+
+// WithBusAddress connects to this D-Bus session bus address instead of
+// $DBUS_SESSION_BUS_ADDRESS. A bus is never autolaunched.
+func WithBusAddress(addr string) Option { return func(c *config) { c.busAddress = addr } }
+
+// WithUnlockCache lets the file keyring cache its derived key (never the
+// password) in the kernel's user keyring for d, readable only by the owner,
+// so that repeated short-lived processes skip the key derivation. Zero turns
+// the cache off (the default for the library; the CLI turns it on).
+func WithUnlockCache(d time.Duration) Option { return func(c *config) { c.unlockCache = d } }
+
+// WithUserKeyring makes the keyctl backend keep its items in the user
+// keyring (shared by every process of the user until reboot) rather than the
+// session keyring (this process tree only).
+func WithUserKeyring() Option { return func(c *config) { c.userKeyring = true } }
+
+// WithAppID opens, from the host, the file keyring of the Flatpak app id:
+// ~/.var/app/ID/data/keyrings/default.keyring keyed by the app's portal
+// secret, which is read from the host Secret Service. For backup, inspection
+// and repair of a sandboxed app's secrets.
+func WithAppID(id string) Option { return func(c *config) { c.appID = id } }
+
+// WithReadOnly opens the file keyring read-only.
+func WithReadOnly() Option { return func(c *config) { c.readOnly = true } }
+
+// WithEnv replaces os.Getenv for backend selection (MONEYPENNY_BACKEND,
+// MONEYPENNY_KEYRING, MONEYPENNY_PASSWORD, SNAP_NAME, XDG_DATA_HOME, HOME).
+// Tests and embedding programs use it to make selection deterministic.
+func WithEnv(getenv func(string) string) Option { return func(c *config) { c.getenv = getenv } }
+
+// withRoot makes sandbox detection look for .flatpak-info under root; tests
+// only.
+func withRoot(root string) Option { return func(c *config) { c.root = root } }
