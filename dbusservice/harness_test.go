@@ -22,7 +22,7 @@ const loginPassword = "login-pw-\u2713"
 // private bus, with a login collection unlocked by loginPassword and the
 // "default" alias pointing at it, optionally with the scripted prompter.
 type keyring struct {
-	t         *testing.T
+	t         testing.TB
 	bus       *testpeer.Bus
 	daemon    *exec.Cmd
 	promptLog string
@@ -38,7 +38,12 @@ type peerConfig struct {
 	promptPassword string
 }
 
-func startKeyring(t *testing.T, cfg peerConfig) *keyring {
+func startKeyring(t *testing.T, cfg peerConfig) *keyring { return startKeyringCfg(t, cfg) }
+
+// startKeyringTB is startKeyring without a prompter, for benchmarks.
+func startKeyringTB(tb testing.TB) *keyring { return startKeyringCfg(tb, peerConfig{}) }
+
+func startKeyringCfg(t testing.TB, cfg peerConfig) *keyring {
 	t.Helper()
 	testpeer.Need(t, "dbus-daemon", "gnome-keyring-daemon")
 	bus := testpeer.NewBus(t)
