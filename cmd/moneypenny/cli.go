@@ -33,8 +33,8 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-// quietFailure exits 1 without a message (lookup or clear found nothing).
-var quietFailure = errors.New("no match")
+// errQuiet exits 1 without a message (lookup or clear found nothing).
+var errQuiet = errors.New("no match")
 
 const usageText = `usage: moneypenny store --label='label' attribute value ...
        moneypenny lookup attribute value ...
@@ -168,7 +168,7 @@ func run(ctx context.Context, args []string, env ioEnv) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, quietFailure):
+	case errors.Is(err, errQuiet):
 		return exitFailure
 	case errors.As(err, &ue):
 		return c.usage(ue.msg)

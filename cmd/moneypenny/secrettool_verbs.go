@@ -49,7 +49,7 @@ func cmdLookup(ctx context.Context, c *cli, args []string) error {
 	defer kr.Close()
 	v, err := kr.Lookup(ctx, attrs)
 	if errors.Is(err, keyring.ErrNotFound) {
-		return quietFailure
+		return errQuiet
 	}
 	if err != nil {
 		return fmt.Errorf("lookup: %w", err)
@@ -79,7 +79,7 @@ func cmdClear(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("clear: %w", err)
 	}
 	if n == 0 {
-		return quietFailure
+		return errQuiet
 	}
 	return nil
 }
