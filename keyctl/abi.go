@@ -26,7 +26,7 @@ const (
 	permSetattr = 0x20
 	permAll     = permView | permRead | permWrite | permSearch | permLink | permSetattr
 
-	userShift      = 16
+	userShift = 16
 
 	// ownerOnly is what every key and keyring this package creates gets:
 	// everything for the owning uid, nothing for possessor, group or other.

@@ -103,8 +103,9 @@ func decodeRecord(b []byte) (*record, error) {
 		r.contentType = secret.ContentTypeText
 	}
 	n := d.uvarint()
-	if n > uint64(len(b)) { // every attribute takes at least two bytes
+	if n > uint64(len(b)-d.off)/2 { // every attribute takes at least two bytes
 		d.fail()
+		n = 0 // and never size a map by a hostile count
 	}
 	r.attrs = make(secret.Attributes, n)
 	prev := ""

@@ -18,13 +18,6 @@ func errNotLinux(op string) error {
 	return fmt.Errorf("%s: kernel keyrings exist only on Linux, not %s: %w", op, runtime.GOOS, secret.ErrUnavailable)
 }
 
-type keyDesc struct {
-	Type        string
-	UID, GID    int
-	Perm        uint32
-	Description string
-}
-
 func keyringID(int, bool) (int, error)                { return 0, errNotLinux("resolve keyring") }
 func describeKey(int) (keyDesc, error)                { return keyDesc{}, errNotLinux("describe key") }
 func readKey(int) ([]byte, error)                     { return nil, errNotLinux("read key") }
