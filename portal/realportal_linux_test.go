@@ -2,19 +2,16 @@ package portal
 
 import (
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/pbkdf2"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/godbus/dbus/v5"
 	"github.com/moneypenny-go/keyring/internal/testpeer"
@@ -26,107 +23,39 @@ import (
 // sandbox with a fake /.flatpak-info, from which xdg-desktop-portal takes the
 // app id exactly as for a real Flatpak app (it reads
 // /proc/<caller pid>/root/.flatpak-info). libsecret's own secret-tool runs in
-// the same sandbox and must agree with us about the secret.
-
-const xdpPath = "/usr/libexec/xdg-desktop-portal"
+// the same sandbox and must agree with us about the secret. The peers come
+// from internal/testpeer.
 
 // realPortal is the running set of peers.
 type realPortal struct {
-	bus  *testpeer.Bus
-	exe  string // this test binary, re-run inside the sandbox as a probe
-	bwrp string
+	bus    *testpeer.Bus
+	portal *testpeer.Portal
+	exe    string // this test binary, re-run inside the sandbox as a probe
 }
 
 func startRealPortal(t *testing.T) *realPortal {
 	t.Helper()
-	progs := testpeer.Need(t, "dbus-daemon", "gnome-keyring-daemon", xdpPath, "bwrap")
+	testpeer.Need(t, "bwrap") // before starting anything, for a quick skip
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := testpeer.NewBus(t)
-	ctx := testCtx(t)
-	conn, err := dbus.Connect(b.Address)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-
-	// gnome-keyring reads the login password from stdin and creates and
-	// unlocks the login keyring with it: the portal backend needs an
-	// unlocked default collection (with a locked one it answers Response 2).
-	gk := exec.Command(progs[1], "--foreground", "--components=secrets",
-		"--control-directory="+filepath.Join(b.Dir, "run", "keyring"), "--unlock")
-	gk.Stdin = strings.NewReader("test-password")
-	b.Start("gnome-keyring", gk)
-	if !testpeer.WaitFor(10*time.Second, func() bool { return hasOwner(ctx, conn, "org.freedesktop.secrets") && defaultAlias(ctx, conn) }) {
-		t.Fatalf("gnome-keyring did not come up:\n%s", b.Log("gnome-keyring"))
-	}
-
-	// XDG_CURRENT_DESKTOP=GNOME selects gnome-keyring.portal for the Secret
-	// interface (UseIn=gnome).
-	b.Start("xdg-desktop-portal", exec.Command(progs[2], "--verbose"), "XDG_CURRENT_DESKTOP=GNOME")
-	if !testpeer.WaitFor(10*time.Second, func() bool { return hasOwner(ctx, conn, busName) }) {
-		t.Fatalf("xdg-desktop-portal did not come up:\n%s", b.Log("xdg-desktop-portal"))
-	}
-	return &realPortal{bus: b, exe: exe, bwrp: progs[3]}
+	// The portal backend needs an unlocked default collection (with a
+	// locked one it answers Response 2): StartGnomeKeyring creates and
+	// unlocks the login keyring.
+	b.StartGnomeKeyring(t, "test-password")
+	return &realPortal{bus: b, portal: b.StartPortal(t), exe: exe}
 }
 
-func hasOwner(ctx context.Context, conn *dbus.Conn, name string) bool {
-	var ok bool
-	err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, name).Store(&ok)
-	return err == nil && ok
-}
-
-func defaultAlias(ctx context.Context, conn *dbus.Conn) bool {
-	var p dbus.ObjectPath
-	err := conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets").
-		CallWithContext(ctx, "org.freedesktop.Secret.Service.ReadAlias", 0, "default").Store(&p)
-	return err == nil && p != "/"
-}
-
-// sandboxed returns cmd set up to run inside a fake Flatpak of appID:
-// a tmpfs root with /usr and /etc read-only, a /.flatpak-info naming the
-// app, the bus directory (socket and throwaway HOME) and this test binary
-// bound in, and the environment Flatpak gives an app: the real HOME, with
-// XDG_DATA_HOME and friends under ~/.var/app/<id>. SECRET_BACKEND and its
-// test variables are gone (testpeer's Env drops them), so libsecret decides
-// on its own.
+// sandboxed returns a command that runs argv inside a fake Flatpak of appID
+// (testpeer.Flatpak: a /.flatpak-info naming the app, Flatpak's XDG layout
+// under ~/.var/app/<id>, the bus socket), with this test binary's directory
+// bound in. SECRET_BACKEND and its test variables are gone (testpeer's Env
+// drops them), so libsecret decides on its own.
 func (p *realPortal) sandboxed(t *testing.T, appID string, argv ...string) *exec.Cmd {
 	t.Helper()
-	meta := filepath.Join(p.bus.Dir, "flatpak-info", appID)
-	if err := os.MkdirAll(filepath.Dir(meta), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	info := fmt.Sprintf("[Application]\nname=%s\nruntime=runtime/org.freedesktop.Platform/x86_64/23.08\n\n[Instance]\ninstance-id=%d\n", appID, os.Getpid())
-	if err := os.WriteFile(meta, []byte(info), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	appDir := filepath.Join(p.bus.Home(), ".var", "app", appID)
-	for _, d := range []string{"data", "config", "cache"} {
-		if err := os.MkdirAll(filepath.Join(appDir, d), 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exeDir := filepath.Dir(p.exe)
-	args := []string{
-		"--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
-		"--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-		"--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
-		"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-		"--bind", p.bus.Dir, p.bus.Dir,
-		"--ro-bind", exeDir, exeDir,
-		"--ro-bind", meta, "/.flatpak-info",
-		"--chdir", p.bus.Home(), "--die-with-parent", "--",
-	}
-	cmd := exec.Command(p.bwrp, append(args, argv...)...)
-	cmd.Env = p.bus.Env(
-		"XDG_DATA_HOME="+filepath.Join(appDir, "data"),
-		"XDG_CONFIG_HOME="+filepath.Join(appDir, "config"),
-		"XDG_CACHE_HOME="+filepath.Join(appDir, "cache"),
-		"FLATPAK_ID="+appID,
-	)
-	return cmd
+	return p.bus.Flatpak(t, appID, filepath.Dir(p.exe)).Command(testCtx(t), argv...)
 }
 
 // probeIn runs this test binary as a probe inside appID's sandbox and returns
@@ -137,7 +66,7 @@ func (p *realPortal) probeIn(t *testing.T, appID string) map[string]string {
 	cmd.Env = append(cmd.Env, probeEnv+"=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("probe in %s: %v\n%s\nportal log:\n%s", appID, err, out, tail(p.bus.Log("xdg-desktop-portal"), 2000))
+		t.Fatalf("probe in %s: %v\n%s\nportal log:\n%s", appID, err, out, tail(p.portal.Log(), 2000))
 	}
 	kv := map[string]string{}
 	for _, line := range strings.Split(string(out), "\n") {
@@ -167,7 +96,7 @@ func TestRealPortal(t *testing.T) {
 		// Unsandboxed callers are served too, all under app id "".
 		s, err := RetrieveSecret(ctx, WithAddress(p.bus.Address))
 		if err != nil {
-			t.Fatalf("%v\nportal log:\n%s", err, tail(p.bus.Log("xdg-desktop-portal"), 2000))
+			t.Fatalf("%v\nportal log:\n%s", err, tail(p.portal.Log(), 2000))
 		}
 		if s.Len() != SecretLen {
 			t.Fatalf("%d bytes", s.Len())
@@ -202,13 +131,9 @@ func TestRealPortal(t *testing.T) {
 	})
 	t.Run("kept-by-gnome-keyring", func(t *testing.T) {
 		// The backend keeps one item per app, found by app_id alone.
-		conn, err := dbus.Connect(p.bus.Address)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
+		conn := p.bus.Conn(t)
 		var unlocked, locked []dbus.ObjectPath
-		err = conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets").
+		err := conn.Object(testpeer.SecretsName, testpeer.SecretsPath).
 			CallWithContext(ctx, "org.freedesktop.Secret.Service.SearchItems", 0, map[string]string{"app_id": appA}).
 			Store(&unlocked, &locked)
 		if err != nil || len(unlocked)+len(locked) != 1 {

@@ -18,12 +18,14 @@ import (
 type Bus struct {
 	// Address is the bus address, for DBUS_SESSION_BUS_ADDRESS.
 	Address string
-	// Dir holds home/, data/, config/, cache/, run/ and the daemons' logs.
+	// Dir holds home/, data/, config/, cache/, state/, run/ and the
+	// daemons' logs.
 	Dir string
 
-	t     testing.TB
-	mu    sync.Mutex
-	procs []*exec.Cmd
+	t       testing.TB
+	mu      sync.Mutex
+	procs   []*exec.Cmd
+	keyring *GnomeKeyring // the running gnome-keyring-daemon, if any
 }
 
 // NewBus starts dbus-daemon with a config that listens on a socket inside a
@@ -43,7 +45,7 @@ func NewBus(t testing.TB) *Bus {
 		b.stopAll()
 		_ = os.RemoveAll(dir)
 	})
-	for _, d := range []string{"home", "data", "config", "cache", "run", "services"} {
+	for _, d := range []string{"home", "data", "config", "cache", "state", "run", "services"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o700); err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +108,8 @@ func NewBus(t testing.TB) *Bus {
 func (b *Bus) Env(extra ...string) []string {
 	drop := map[string]bool{
 		"DBUS_SESSION_BUS_ADDRESS": true, "HOME": true, "XDG_DATA_HOME": true,
-		"XDG_CONFIG_HOME": true, "XDG_CACHE_HOME": true, "XDG_RUNTIME_DIR": true,
+		"XDG_CONFIG_HOME": true, "XDG_CACHE_HOME": true, "XDG_STATE_HOME": true, "XDG_RUNTIME_DIR": true,
+		"FLATPAK_ID": true, "SNAP_NAME": true, "XDG_CURRENT_DESKTOP": true, "GNOME_KEYRING_TEST_PROMPTER": true,
 		"GNOME_KEYRING_CONTROL": true, "GNOME_KEYRING_PID": true, "SSH_AUTH_SOCK": true,
 		"DISPLAY": true, "WAYLAND_DISPLAY": true, "DBUS_SESSION_BUS_PID": true,
 		"DBUS_STARTER_ADDRESS": true, "DBUS_STARTER_BUS_TYPE": true,
@@ -126,6 +129,7 @@ func (b *Bus) Env(extra ...string) []string {
 		"XDG_DATA_HOME="+b.DataHome(),
 		"XDG_CONFIG_HOME="+filepath.Join(b.Dir, "config"),
 		"XDG_CACHE_HOME="+filepath.Join(b.Dir, "cache"),
+		"XDG_STATE_HOME="+filepath.Join(b.Dir, "state"),
 		"XDG_RUNTIME_DIR="+filepath.Join(b.Dir, "run"),
 	)
 	return append(env, extra...)
@@ -189,19 +193,38 @@ func (b *Bus) stopAll() {
 	b.procs = nil
 	b.mu.Unlock()
 	for i := len(procs) - 1; i >= 0; i-- {
-		p := procs[i]
-		if p.Process == nil {
-			continue
+		terminate(procs[i], syscall.SIGTERM)
+	}
+}
+
+// stop ends one peer started through Start (sig first, SIGKILL if it lingers)
+// and forgets it, so that the test's cleanup does not wait for it again.
+func (b *Bus) stop(cmd *exec.Cmd, sig os.Signal) {
+	b.mu.Lock()
+	for i, p := range b.procs {
+		if p == cmd {
+			b.procs = append(b.procs[:i:i], b.procs[i+1:]...)
+			break
 		}
-		_ = p.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = p.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(2 * time.Second):
-			_ = p.Process.Kill()
-			<-done
-		}
+	}
+	b.mu.Unlock()
+	terminate(cmd, sig)
+}
+
+// terminate signals p and reaps it, killing it if it has not exited within
+// two seconds: a peer that ignores SIGTERM must not hang the test's cleanup.
+func terminate(p *exec.Cmd, sig os.Signal) {
+	if p.Process == nil {
+		return
+	}
+	_ = p.Process.Signal(sig)
+	done := make(chan struct{})
+	go func() { _ = p.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		_ = p.Process.Kill()
+		<-done
 	}
 }
 

@@ -1,0 +1,170 @@
+package testpeer
+
+import (
+	"bytes"
+	"crypto/hkdf"
+	"crypto/rand"
+	"crypto/sha256"
+	"math/big"
+	"strings"
+	"testing"
+
+	"github.com/moneypenny-go/keyring/internal/dhsession"
+)
+
+func TestModp1536(t *testing.T) {
+	p, ok := new(big.Int).SetString(modp1536, 16)
+	if !ok || p.BitLen() != 1536 || !p.ProbablyPrime(20) {
+		t.Fatal("modp1536 is not a 1536-bit prime")
+	}
+	// A safe prime: (p-1)/2 is prime too.
+	q := new(big.Int).Rsh(p, 1)
+	if !q.ProbablyPrime(20) {
+		t.Fatal("modp1536 is not a safe prime")
+	}
+}
+
+// gcrSide plays gnome-keyring's half of the exchange, the way gcr does it,
+// with either reading of the shared secret (minimal or padded bytes).
+type gcrSide struct {
+	p, priv, pub *big.Int
+	padded       bool
+}
+
+func newGcrSide(t *testing.T, padded bool) *gcrSide {
+	p, _ := new(big.Int).SetString(modp1536, 16)
+	priv, err := rand.Int(rand.Reader, new(big.Int).Sub(p, big.NewInt(2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv.Add(priv, big.NewInt(1))
+	return &gcrSide{p: p, priv: priv, pub: new(big.Int).Exp(big.NewInt(2), priv, p), padded: padded}
+}
+
+func (g *gcrSide) message() string {
+	return formatExchange(map[string][]byte{"public": g.pub.Bytes()})
+}
+
+// open derives the key from the prompter's message and decrypts its secret.
+func (g *gcrSide) open(t *testing.T, msg string) []byte {
+	t.Helper()
+	f, err := parseExchange(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := new(big.Int).Exp(new(big.Int).SetBytes(f["public"]), g.priv, g.p)
+	ikm := z.Bytes()
+	if g.padded {
+		ikm = z.FillBytes(make([]byte, modp1536Size))
+	}
+	key, err := hkdf.Key(sha256.New, ikm, nil, "", 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := dhsession.NewCipher(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := c.Decrypt(f["iv"], f["secret"])
+	if err != nil {
+		t.Fatalf("decrypt: %v", err)
+	}
+	return plain
+}
+
+func TestSecretExchangeRoundTrip(t *testing.T) {
+	for _, padded := range []bool{false, true} {
+		for range 5 {
+			x, err := newSecretExchange()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(x.begin(), "[sx-aes-1]\npublic=") {
+				t.Fatalf("begin = %q", x.begin())
+			}
+			g := newGcrSide(t, padded)
+			if err := x.receive(g.message()); err != nil {
+				t.Fatal(err)
+			}
+			sent, err := x.send([]byte("pässword"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := g.open(t, sent); !bytes.Equal(got, []byte("pässword")) {
+				t.Fatalf("padded=%v: gcr side read %q", padded, got)
+			}
+		}
+	}
+}
+
+// TestSecretExchangeShortSharedSecret covers the 1 in 256 exchanges whose
+// shared secret has a zero top byte, where gcr versions would derive
+// different keys: the prompter must switch to a key pair without one.
+func TestSecretExchangeShortSharedSecret(t *testing.T) {
+	x, err := newSecretExchange()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Walk gcr-side private keys k, k+1, …: the shared secret
+	// (2^k)^x = pub^k goes up by a factor of our pub each step, so finding
+	// a short one costs multiplications, not exponentiations.
+	g := newGcrSide(t, false)
+	z := new(big.Int).Exp(g.pub, x.priv, g.p)
+	for len(z.Bytes()) == modp1536Size {
+		g.priv.Add(g.priv, big.NewInt(1))
+		g.pub.Lsh(g.pub, 1).Mod(g.pub, g.p)
+		z.Mul(z, x.pub).Mod(z, g.p)
+	}
+	before := new(big.Int).Set(x.pub)
+	if err := x.receive(g.message()); err != nil {
+		t.Fatal(err)
+	}
+	if x.pub.Cmp(before) == 0 {
+		t.Fatal("kept a key pair whose shared secret is short")
+	}
+	sent, err := x.send([]byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, padded := range []bool{false, true} {
+		g.padded = padded
+		if got := g.open(t, sent); string(got) != "pw" {
+			t.Fatalf("padded=%v: %q", padded, got)
+		}
+	}
+}
+
+func TestSecretExchangeWithoutSecret(t *testing.T) {
+	x, err := newSecretExchange()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.receive(newGcrSide(t, false).message()); err != nil {
+		t.Fatal(err)
+	}
+	sent, err := x.send(nil)
+	if err != nil || strings.Contains(sent, "secret=") || strings.Contains(sent, "iv=") {
+		t.Fatalf("a reply without a secret carried one: %q %v", sent, err)
+	}
+}
+
+func TestSecretExchangeRejects(t *testing.T) {
+	x, err := newSecretExchange()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, msg := range []string{
+		"",
+		"[other]\npublic=AQ==\n",
+		"[sx-aes-1]\npublic=not base64!\n",
+		"[sx-aes-1]\npublic=AQ==\n", // 1 is not a valid public value
+		"[sx-aes-1]\npublic=\n",
+	} {
+		if err := x.receive(msg); err == nil {
+			t.Errorf("receive(%q) accepted", msg)
+		}
+	}
+	if _, err := x.send([]byte("x")); err == nil {
+		t.Error("send of a secret before any receive must fail")
+	}
+}
