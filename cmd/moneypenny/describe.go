@@ -14,7 +14,7 @@ import (
 // itemDescription is an item as the listing verbs print it. The secret is
 // only filled for search, which prints secrets as secret-tool does.
 type itemDescription struct {
-	Path         string             `json:"path"`
+	Path         string             `json:"path,omitempty"`
 	Label        string             `json:"label"`
 	Attributes   keyring.Attributes `json:"attributes"`
 	Created      int64              `json:"created,omitempty"`
@@ -34,8 +34,8 @@ func describeItems(ctx context.Context, kr *keyring.Keyring, items []keyring.Ite
 	for _, it := range items {
 		d := itemDescription{Path: it.ID()}
 		if noPath {
-			// secret-tool prints "[no path]" for the file backend's items.
-			d.Path = "no path"
+			// File items have no object path (secret-tool prints "[no path]").
+			d.Path = ""
 		}
 		var err error
 		if d.Label, err = it.Label(ctx); err != nil {

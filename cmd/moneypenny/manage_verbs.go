@@ -78,7 +78,11 @@ func cmdList(ctx context.Context, c *cli, args []string) error {
 	}
 	out := c.io.stdout
 	for _, d := range descs {
-		fmt.Fprintf(out, "[%s]\n", d.Path)
+		path := d.Path
+		if path == "" {
+			path = "no path"
+		}
+		fmt.Fprintf(out, "[%s]\n", path)
 		fmt.Fprintf(out, "label = %s\n", d.Label)
 		if !d.created.IsZero() {
 			fmt.Fprintf(out, "created = %s\n", d.created.Local().Format("2006-01-02 15:04:05"))

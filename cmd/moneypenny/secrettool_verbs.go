@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/moneypenny-go/keyring"
@@ -114,7 +115,7 @@ func cmdSearch(ctx context.Context, c *cli, args []string) error {
 // secret, times and schema on stdout, the attributes on stderr.
 func writeItemBlock(c *cli, d itemDescription, withSecret bool) {
 	out := c.io.stdout
-	fmt.Fprintf(out, "[%s]\n", d.Path)
+	fmt.Fprintf(out, "[%s]\n", itemPathForSecretTool(d.Path))
 	fmt.Fprintf(out, "label = %s\n", d.Label)
 	if withSecret && d.secretText != nil {
 		fmt.Fprintf(out, "secret = %s\n", d.secretText)
@@ -139,3 +140,13 @@ func writeItemBlock(c *cli, d itemDescription, withSecret bool) {
 // printable reports whether a secret can be shown as text (secret-tool shows
 // only UTF-8 secrets).
 func printable(b []byte) bool { return utf8.Valid(b) }
+
+// itemPathForSecretTool is how secret-tool shows an item: the last component of
+// its object path with the slash ("/2" for .../collection/login/2), or
+// "no path" for the file backend.
+func itemPathForSecretTool(path string) string {
+	if path == "" {
+		return "no path"
+	}
+	return path[strings.LastIndex(path, "/"):]
+}

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/moneypenny-go/keyring/internal/testpeer"
+)
+
+// hostEnv is an environment whose session bus runs a real, unlocked
+// gnome-keyring: moneypenny picks the Secret Service on its own, and
+// secret-tool talks to the same daemon.
+func hostEnv(t *testing.T) []string {
+	t.Helper()
+	testpeer.Need(t, "dbus-daemon", "gnome-keyring-daemon", "secret-tool")
+	bus := testpeer.NewBus(t)
+	bus.StartGnomeKeyring(t, "login password")
+	return bus.Env("MONEYPENNY_UNLOCK_CACHE=0")
+}
+
+func TestHostDefaultIsSecretService(t *testing.T) {
+	env := hostEnv(t)
+	r := must(t, mp(t, env, "", "diagnose"), 0)
+	if !strings.Contains(r.stdout, "secret-service") {
+		t.Fatalf("diagnose does not pick the Secret Service:\n%s", r.stdout)
+	}
+	must(t, mp(t, env, "s3cret\n", "store", "--label=Host item", "service", "mp-host", "username", "alice"), 0)
+	if got := must(t, secretTool(t, env, "", "lookup", "service", "mp-host"), 0).stdout; got != "s3cret\n" {
+		t.Fatalf("secret-tool reads %q", got)
+	}
+	must(t, secretTool(t, env, "theirs", "store", "--label=Theirs", "service", "mp-host2", "username", "bob"), 0)
+	if got := must(t, mp(t, env, "", "lookup", "username", "bob"), 0).stdout; got != "theirs" {
+		t.Fatalf("moneypenny reads %q", got)
+	}
+	// secret-tool's search output and ours agree on the same item.
+	theirs := secretTool(t, env, "", "search", "service", "mp-host2")
+	ours := mp(t, env, "", "search", "service", "mp-host2")
+	if ours.code != 0 || ours.stdout != theirs.stdout || ours.stderr != theirs.stderr {
+		t.Fatalf("search differs:\nsecret-tool:\n%s%s\nmoneypenny:\n%s%s", theirs.stdout, theirs.stderr, ours.stdout, ours.stderr)
+	}
+	must(t, mp(t, env, "", "clear", "service", "mp-host"), 0)
+	if r := secretTool(t, env, "", "lookup", "service", "mp-host"); r.code != 1 || r.stdout != "" {
+		t.Fatalf("item still there after clear: %+v", r)
+	}
+	if r := mp(t, env, "", "lookup", "service", "mp-host"); r.code != 1 || r.stdout != "" {
+		t.Fatalf("lookup of nothing: %+v", r)
+	}
+}
+
+func TestHostCollectionFlag(t *testing.T) {
+	env := hostEnv(t)
+	must(t, mp(t, env, "in session", "--collection", "session", "store", "--label=S", "app", "mp-coll"), 0)
+	r := must(t, mp(t, env, "", "--collection", "session", "list"), 0)
+	if !strings.Contains(r.stdout, "/collection/session/") {
+		t.Fatalf("item not in the session collection:\n%s", r.stdout)
+	}
+	if got := must(t, mp(t, env, "", "--collection", "session", "lookup", "app", "mp-coll"), 0).stdout; got != "in session" {
+		t.Fatalf("lookup in session = %q", got)
+	}
+	if r := mp(t, env, "", "lookup", "app", "mp-coll"); r.code != 1 {
+		t.Fatalf("the default collection has the session item: %+v", r)
+	}
+}
+
+func TestForcedSecretServiceWithoutBus(t *testing.T) {
+	env := []string{"PATH=/usr/bin:/bin", "HOME=" + t.TempDir(), "MONEYPENNY_BACKEND=secret-service"}
+	r := mp(t, env, "", "lookup", "a", "b")
+	if r.code == 0 || !strings.Contains(r.stderr, "bus") {
+		t.Fatalf("forced secret-service without a bus: %+v", r)
+	}
+}
