@@ -74,15 +74,16 @@ func (fw *framework) data(ref cfRef) []byte {
 	return out
 }
 
-// appleEpoch is CFAbsoluteTime's zero: 2001-01-01 00:00:00 UTC.
-var appleEpoch = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+// appleEpoch is CFAbsoluteTime's zero, 2001-01-01 00:00:00 UTC, in Unix
+// seconds.
+const appleEpoch = 978307200
 
 func (fw *framework) date(ref cfRef) time.Time {
 	if ref == 0 || fw.cfGetTypeID(ref) != fw.cfDateGetTypeID() {
 		return time.Time{}
 	}
 	s := fw.cfDateGetAbsoluteTime(ref)
-	return appleEpoch.Add(time.Duration(s * float64(time.Second))).Round(time.Millisecond)
+	return time.Unix(appleEpoch, 0).UTC().Add(time.Duration(s * float64(time.Second))).Round(time.Millisecond)
 }
 
 // item reads one attribute dictionary returned by SecItemCopyMatching.

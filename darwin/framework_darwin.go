@@ -57,12 +57,15 @@ type framework struct {
 
 // Every key and symbol query.go uses; Open resolves them all up front, so a
 // missing one is an error at Open rather than a crash later.
-var (
-	allKeys = []key{kSecClass, kSecAttrService, kSecAttrAccount, kSecAttrLabel, kSecAttrGeneric,
+func allKeys() []key {
+	return []key{kSecClass, kSecAttrService, kSecAttrAccount, kSecAttrLabel, kSecAttrGeneric,
 		kSecAttrAccessGroup, kSecAttrCreationDate, kSecAttrModificationDate, kSecValueData,
 		kSecMatchLimit, kSecReturnAttributes, kSecReturnData}
-	allSymbols = []symbol{kSecClassGenericPassword, kSecMatchLimitAll, kSecMatchLimitOne}
-)
+}
+
+func allSymbols() []symbol {
+	return []symbol{kSecClassGenericPassword, kSecMatchLimitAll, kSecMatchLimitOne}
+}
 
 // deref reads the pointer-sized variable at addr: Dlsym gives the address
 // of an exported `const CFStringRef kSec...`, not its value.
@@ -140,12 +143,12 @@ func loadFramework() (fw *framework, err error) {
 	if a := variable(cf, "kCFBooleanFalse"); a != 0 {
 		fw.cfFalse = deref(a)
 	}
-	for _, k := range allKeys {
+	for _, k := range allKeys() {
 		if a := variable(sec, string(k)); a != 0 {
 			fw.keys[k] = deref(a)
 		}
 	}
-	for _, s := range allSymbols {
+	for _, s := range allSymbols() {
 		if a := variable(sec, string(s)); a != 0 {
 			fw.symbols[s] = deref(a)
 		}
