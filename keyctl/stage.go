@@ -20,6 +20,11 @@ import "runtime"
 // the same type and description, atomically), and is then unlinked from the
 // thread keyring. The OS thread is locked throughout because the thread
 // keyring belongs to one kernel task, not to the Go process.
+//
+// The cost: each OS thread that ever stores keeps an (empty) thread keyring
+// for the rest of its life, one key of the per-user quota, and threads the
+// runtime later clones from it get their own. Measured: 64 concurrent
+// stores on 6 threads left 2 thread keyrings.
 func addStaged(typ, desc string, payload []byte, perm uint32, timeoutSeconds int, dest int) (int, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
