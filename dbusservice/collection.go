@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,6 +26,9 @@ type Collection struct {
 	label  string // as read when opened, for Info
 	owns   bool   // Close closes svc (OpenCollection)
 	closed atomic.Bool
+
+	doneOnce sync.Once
+	done     chan struct{} // closed by Close: ends this collection's watches
 }
 
 var _ secret.Store = (*Collection)(nil)
@@ -338,15 +342,22 @@ func (c *Collection) Watch(ctx context.Context) (<-chan secret.Event, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
-	return c.svc.watch(ctx, c.path)
+	return c.svc.watch(ctx, c.path, c.doneChan())
 }
 
-// Close releases the collection; if it was opened with OpenCollection, the
-// connection is closed too. Later calls fail with secret.ErrClosed.
+func (c *Collection) doneChan() chan struct{} {
+	c.doneOnce.Do(func() { c.done = make(chan struct{}) })
+	return c.done
+}
+
+// Close releases the collection and ends its watches; if it was opened with
+// OpenCollection, the connection is closed too. Later calls fail with
+// secret.ErrClosed.
 func (c *Collection) Close() error {
 	if c.closed.Swap(true) {
 		return nil
 	}
+	close(c.doneChan())
 	if c.owns {
 		return c.svc.Close()
 	}

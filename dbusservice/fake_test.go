@@ -47,10 +47,10 @@ const (
 	fakeSecret  = "fake secret ✓"
 )
 
-// fakeServerKey is the service's private exponent: 0x432, the spec's
-// known-answer vector, whose public key is only 126 bytes once
-// minimally encoded, so every DH test also exercises short peer keys.
-var fakeServerExponent = big.NewInt(0x432)
+// fakeServerExponent is the service's private exponent: 0x432, the spec's
+// known-answer vector, whose public key is only 126 bytes once minimally
+// encoded, so every DH test also exercises short peer keys.
+const fakeServerExponent = 0x432
 
 func startFake(t *testing.T, dh bool, overrides func(f *fakeService) map[string]any) *fakeService {
 	t.Helper()
@@ -156,6 +156,13 @@ func (f *fakeService) called() []string {
 	return append([]string(nil), f.calls...)
 }
 
+// seen returns what the fake received, under its lock.
+func (f *fakeService) seen() (received []wireSecret, clientPub []byte, c *dhsession.Cipher) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]wireSecret(nil), f.received...), f.clientPub, f.cipher
+}
+
 func (f *fakeService) keep(ws wireSecret) {
 	f.mu.Lock()
 	f.received = append(f.received, ws)
@@ -172,7 +179,7 @@ func (f *fakeService) openSession(alg string, input dbus.Variant) (dbus.Variant,
 		if !ok {
 			return dbus.Variant{}, "", dbus.NewError(errInvalidArgs, []any{"input must be ay"})
 		}
-		key, _ := dhsession.NewPrivateKey(dhsession.Oakley1024(), fakeServerExponent)
+		key, _ := dhsession.NewPrivateKey(dhsession.Oakley1024(), big.NewInt(fakeServerExponent))
 		aes, err := key.SharedKey(pub)
 		if err != nil {
 			return dbus.Variant{}, "", dbus.NewError(errInvalidArgs, []any{err.Error()})

@@ -39,7 +39,8 @@ func TestFakePlainFallbackOnNotSupported(t *testing.T) {
 		secret.NewWithContentType([]byte("raw bytes"), secret.ContentTypeBinary), true); err != nil {
 		t.Fatal(err)
 	}
-	got := f.received[0]
+	received, _, _ := f.seen()
+	got := received[0]
 	if got.Session != fakeSession || len(got.Parameters) != 0 || string(got.Value) != "raw bytes" ||
 		got.ContentType != secret.ContentTypeBinary {
 		t.Fatalf("plain secret on the wire: session %s, %d parameter bytes, content type %q",
@@ -75,8 +76,8 @@ func TestFakeDHSession(t *testing.T) {
 	if alg, _ := s.Algorithm(ctx); alg != dhsession.Algorithm {
 		t.Fatalf("Algorithm = %q", alg)
 	}
-	if len(f.clientPub) != 128 {
-		t.Fatalf("client public key sent as %d bytes, want 128", len(f.clientPub))
+	if _, pub, _ := f.seen(); len(pub) != 128 {
+		t.Fatalf("client public key sent as %d bytes, want 128", len(pub))
 	}
 	v, err := s.Item(fakeItem).Secret(ctx)
 	if err != nil || string(v.Bytes()) != fakeSecret {
@@ -92,14 +93,15 @@ func TestFakeDHSession(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	a, b := f.received[0], f.received[1]
+	received, _, serviceCipher := f.seen()
+	a, b := received[0], received[1]
 	if len(a.Parameters) != 16 || bytes.Equal(a.Parameters, b.Parameters) {
 		t.Fatalf("IVs %x and %x: want fresh 16-byte IVs", a.Parameters, b.Parameters)
 	}
 	if len(a.Value) != 32 {
 		t.Fatalf("16-byte secret encrypted to %d bytes, want 32 (a full padding block)", len(a.Value))
 	}
-	plain, err := f.cipher.Decrypt(a.Parameters, a.Value)
+	plain, err := serviceCipher.Decrypt(a.Parameters, a.Value)
 	if err != nil || string(plain) != "sixteen bytes!!!" {
 		t.Fatalf("service could not decrypt our secret: %v", err)
 	}

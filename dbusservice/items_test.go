@@ -189,3 +189,34 @@ func TestInvalidArguments(t *testing.T) {
 		t.Fatalf("connection unusable after rejected arguments: %v", err)
 	}
 }
+
+// TestSessionReopenedAfterNoSession closes the client's session behind its
+// back (as a restarted service would forget it): the next secret read gets
+// NoSession, opens a new session and succeeds.
+func TestSessionReopenedAfterNoSession(t *testing.T) {
+	k := startKeyring(t, peerConfig{})
+	s := k.connect()
+	ctx := testCtx(t)
+	c, err := s.DefaultCollection(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, err := c.CreateItemAt(ctx, "x", secret.Attributes{"reopen": "1"}, secret.NewString("still here"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := s.currentSession()
+	if err := s.conn.Object(busName, old.path).CallWithContext(ctx, ifaceSession+".Close", 0).Err; err != nil {
+		t.Fatalf("closing the session behind the client's back: %v", err)
+	}
+	v, err := it.Secret(ctx)
+	if err != nil || string(v.Bytes()) != "still here" {
+		t.Fatalf("Secret after the session vanished: %v", err)
+	}
+	if now := s.currentSession(); now == old || now.path == old.path {
+		t.Fatal("the session was not reopened")
+	}
+	if err := it.SetSecret(ctx, secret.NewString("new")); err != nil {
+		t.Fatal(err)
+	}
+}

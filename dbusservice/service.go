@@ -47,7 +47,8 @@ type Service struct {
 	closed    atomic.Bool
 	closeOnce sync.Once
 
-	sessMu sync.Mutex // serialises opening the session
+	openMu sync.Mutex // serialises opening the session (held across the call)
+	sessMu sync.Mutex // guards sess (held briefly)
 	sess   *session
 }
 
@@ -88,6 +89,8 @@ func Connect(ctx context.Context, opts ...Option) (*Service, error) {
 // with secret.ErrClosed. Close is idempotent.
 func (s *Service) Close() error {
 	s.closeOnce.Do(func() {
+		// Not openMu: Close must not wait for a session being opened; that
+		// call fails with ErrClosed when the connection goes.
 		s.sessMu.Lock()
 		ss := s.sess
 		s.sess = nil

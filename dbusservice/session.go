@@ -24,7 +24,7 @@ type session struct {
 	cipher *dhsession.Cipher
 }
 
-// Algorithm reports the negotiated algorithm name.
+// algorithm reports the negotiated algorithm name.
 func (ss *session) algorithm() string {
 	if ss.cipher == nil {
 		return algorithmPlain
@@ -142,20 +142,31 @@ func (s *Service) closeSessionPath(path dbus.ObjectPath) {
 
 // session returns the connection's session, opening it on first use.
 func (s *Service) session(ctx context.Context) (*session, error) {
-	s.sessMu.Lock()
-	defer s.sessMu.Unlock()
+	if ss := s.currentSession(); ss != nil {
+		return ss, nil
+	}
+	s.openMu.Lock()
+	defer s.openMu.Unlock()
+	if ss := s.currentSession(); ss != nil { // opened while we waited
+		return ss, nil
+	}
 	if s.isClosed() {
 		return nil, fmt.Errorf("dbusservice: %w", secret.ErrClosed)
-	}
-	if s.sess != nil {
-		return s.sess, nil
 	}
 	ss, err := s.openSession(ctx)
 	if err != nil {
 		return nil, err
 	}
+	s.sessMu.Lock()
 	s.sess = ss
+	s.sessMu.Unlock()
 	return ss, nil
+}
+
+func (s *Service) currentSession() *session {
+	s.sessMu.Lock()
+	defer s.sessMu.Unlock()
+	return s.sess
 }
 
 // withSession runs f with the session. If the service no longer knows the

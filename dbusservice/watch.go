@@ -24,22 +24,33 @@ const (
 // ItemID; collection events use CollectionCreated, CollectionChanged and
 // CollectionDeleted with the collection's path.
 func (s *Service) Watch(ctx context.Context) (<-chan secret.Event, error) {
-	return s.watch(ctx, "")
+	return s.watch(ctx, "", nil)
 }
 
-var signalKinds = map[string]secret.EventKind{
-	ifaceCollection + ".ItemCreated":    secret.ItemCreated,
-	ifaceCollection + ".ItemChanged":    secret.ItemChanged,
-	ifaceCollection + ".ItemDeleted":    secret.ItemDeleted,
-	ifaceService + ".CollectionCreated": CollectionCreated,
-	ifaceService + ".CollectionChanged": CollectionChanged,
-	ifaceService + ".CollectionDeleted": CollectionDeleted,
+// signalKind maps a signal name to the event it reports.
+func signalKind(name string) (secret.EventKind, bool) {
+	switch name {
+	case ifaceCollection + ".ItemCreated":
+		return secret.ItemCreated, true
+	case ifaceCollection + ".ItemChanged":
+		return secret.ItemChanged, true
+	case ifaceCollection + ".ItemDeleted":
+		return secret.ItemDeleted, true
+	case ifaceService + ".CollectionCreated":
+		return CollectionCreated, true
+	case ifaceService + ".CollectionChanged":
+		return CollectionChanged, true
+	case ifaceService + ".CollectionDeleted":
+		return CollectionDeleted, true
+	}
+	return 0, false
 }
 
 // watch subscribes to the item signals of one collection (collection != "")
-// or to item and collection signals everywhere. The match rules and the
-// signal channel are removed when the watch ends.
-func (s *Service) watch(ctx context.Context, collection dbus.ObjectPath) (<-chan secret.Event, error) {
+// or to item and collection signals everywhere. It ends when ctx does, when
+// stop is closed or when the connection closes; the match rules and the
+// signal channel are removed then.
+func (s *Service) watch(ctx context.Context, collection dbus.ObjectPath, stop <-chan struct{}) (<-chan secret.Event, error) {
 	if s.isClosed() {
 		return nil, secret.ErrClosed
 	}
@@ -79,6 +90,8 @@ func (s *Service) watch(ctx context.Context, collection dbus.ObjectPath) (<-chan
 			select {
 			case <-ctx.Done():
 				return
+			case <-stop:
+				return
 			case sig, ok := <-sigs:
 				if !ok {
 					return // connection closed
@@ -91,6 +104,8 @@ func (s *Service) watch(ctx context.Context, collection dbus.ObjectPath) (<-chan
 				case out <- ev:
 				case <-ctx.Done():
 					return
+				case <-stop:
+					return
 				}
 			}
 		}
@@ -102,7 +117,7 @@ func (s *Service) watch(ctx context.Context, collection dbus.ObjectPath) (<-chan
 // or of the wrong shape (the channel sees every signal of the connection)
 // are skipped.
 func toEvent(sig *dbus.Signal, collection dbus.ObjectPath) (secret.Event, bool) {
-	kind, ok := signalKinds[sig.Name]
+	kind, ok := signalKind(sig.Name)
 	if !ok {
 		return secret.Event{}, false
 	}

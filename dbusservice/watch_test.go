@@ -102,6 +102,33 @@ func TestWatchItemEvents(t *testing.T) {
 	noMatchRulesLeft(t, s)
 }
 
+func TestCollectionWatchEndsOnClose(t *testing.T) {
+	k := startKeyring(t, peerConfig{})
+	s := k.connect()
+	c, err := s.DefaultCollection(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := c.Watch(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Close()
+	select {
+	case _, ok := <-events:
+		if ok {
+			t.Fatal("event after Close")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Collection.Watch channel not closed by Collection.Close")
+	}
+	// The service it borrowed stays open.
+	if _, err := s.ReadAlias(testCtx(t), "default"); err != nil {
+		t.Fatalf("Collection.Close closed a service it does not own: %v", err)
+	}
+	noMatchRulesLeft(t, s)
+}
+
 func TestWatchEndsOnClose(t *testing.T) {
 	k := startKeyring(t, peerConfig{})
 	s := k.connect()
