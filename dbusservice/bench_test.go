@@ -25,7 +25,7 @@ func benchKeyring(b *testing.B, n int) (*Service, *Collection, []*Item) {
 	}
 	items := make([]*Item, n)
 	for i := range items {
-		items[i], err = c.CreateItemAt(ctx, fmt.Sprint("bench ", i),
+		items[i], err = c.Create(ctx, fmt.Sprint("bench ", i),
 			secret.Attributes{"bench": "1", "n": fmt.Sprint(i)}, secret.NewString(fmt.Sprintf("secret number %d", i)), true)
 		if err != nil {
 			b.Fatal(err)

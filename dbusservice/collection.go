@@ -130,8 +130,8 @@ func (c *Collection) CreateItem(ctx context.Context, label string, attrs secret.
 	return it, nil
 }
 
-// CreateItemAt is CreateItem returning the concrete *Item.
-func (c *Collection) CreateItemAt(ctx context.Context, label string, attrs secret.Attributes, v *secret.Value, replace bool) (*Item, error) {
+// Create is CreateItem returning the concrete *Item.
+func (c *Collection) Create(ctx context.Context, label string, attrs secret.Attributes, v *secret.Value, replace bool) (*Item, error) {
 	return c.createItem(ctx, label, attrs, v, replace)
 }
 

@@ -36,6 +36,9 @@ type peerConfig struct {
 	cancel bool
 	// promptPassword is what the prompter types (default loginPassword).
 	promptPassword string
+	// noLogin starts the daemon without a login keyring: no collection has
+	// the "default" alias.
+	noLogin bool
 }
 
 func startKeyring(t *testing.T, cfg peerConfig) *keyring { return startKeyringCfg(t, cfg) }
@@ -51,10 +54,16 @@ func startKeyringCfg(t testing.TB, cfg peerConfig) *keyring {
 	if cfg.prompter {
 		k.startPrompter(cfg)
 	}
-	cmd := exec.Command("gnome-keyring-daemon", "--foreground", "--components=secrets",
-		"--control-directory="+filepath.Join(bus.Dir, "run", "keyring"), "--unlock")
-	// --unlock reads the login password from stdin up to EOF and creates the
-	// login keyring with it.
+	args := []string{"--foreground", "--components=secrets",
+		"--control-directory=" + filepath.Join(bus.Dir, "run", "keyring")}
+	if cfg.noLogin {
+		args = append(args, "--start")
+	} else {
+		// --unlock reads the login password from stdin up to EOF and
+		// creates the login keyring with it.
+		args = append(args, "--unlock")
+	}
+	cmd := exec.Command("gnome-keyring-daemon", args...)
 	cmd.Stdin = strings.NewReader(loginPassword)
 	bus.Start("gnome-keyring", cmd)
 	k.daemon = cmd
@@ -67,6 +76,9 @@ func startKeyringCfg(t testing.TB, cfg peerConfig) *keyring {
 	ready := testpeer.WaitFor(15*time.Second, func() bool {
 		var p dbus.ObjectPath
 		err := conn.Object(busName, servicePath).Call(ifaceService+".ReadAlias", 0, "default").Store(&p)
+		if cfg.noLogin {
+			return err == nil // the service answers; there is no default
+		}
 		return err == nil && strings.HasPrefix(string(p), collectionPfx)
 	})
 	if !ready {

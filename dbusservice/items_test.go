@@ -20,7 +20,7 @@ func TestCreateSearchReplaceDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 	attrs := secret.Attributes{"service": "crud.example", "username": "alice"}
-	it, err := c.CreateItemAt(ctx, "first", attrs, secret.NewString("one"), true)
+	it, err := c.Create(ctx, "first", attrs, secret.NewString("one"), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func TestCreateSearchReplaceDelete(t *testing.T) {
 		t.Fatalf("item %s is not under %s", it.Path(), c.Path())
 	}
 	// Replace keeps one item with the new label and secret.
-	again, err := c.CreateItemAt(ctx, "second", attrs, secret.NewString("two"), true)
+	again, err := c.Create(ctx, "second", attrs, secret.NewString("two"), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestCreateSearchReplaceDelete(t *testing.T) {
 		t.Fatalf("replace created %s instead of overwriting %s", again.Path(), it.Path())
 	}
 	// Without replace a second item appears.
-	dup, err := c.CreateItemAt(ctx, "dup", attrs, secret.NewString("three"), false)
+	dup, err := c.Create(ctx, "dup", attrs, secret.NewString("three"), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestContentTypeAndBinarySecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	bin := []byte{0, 1, 2, 0xff, 0xfe, 0, 16, 16, 16}
-	it, err := c.CreateItemAt(ctx, "bin", secret.Attributes{"kind": "binary"},
+	it, err := c.Create(ctx, "bin", secret.Attributes{"kind": "binary"},
 		secret.NewWithContentType(append([]byte(nil), bin...), secret.ContentTypeBinary), true)
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +106,7 @@ func TestPlainSessionReadsTheSameItems(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	it, err := c.CreateItemAt(ctx, "x", secret.Attributes{"session": "test"}, secret.NewString("shared ✓"), true)
+	it, err := c.Create(ctx, "x", secret.Attributes{"session": "test"}, secret.NewString("shared ✓"), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestGetSecretsMany(t *testing.T) {
 	want := map[dbus.ObjectPath]string{}
 	for i := 0; i < n; i++ {
 		val := fmt.Sprintf("secret-%02d-%s", i, bytes.Repeat([]byte{'x'}, i))
-		it, err := c.CreateItemAt(ctx, fmt.Sprint("many ", i), secret.Attributes{"many": fmt.Sprint(i)}, secret.NewString(val), true)
+		it, err := c.Create(ctx, fmt.Sprint("many ", i), secret.Attributes{"many": fmt.Sprint(i)}, secret.NewString(val), true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -201,7 +201,7 @@ func TestSessionReopenedAfterNoSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	it, err := c.CreateItemAt(ctx, "x", secret.Attributes{"reopen": "1"}, secret.NewString("still here"), true)
+	it, err := c.Create(ctx, "x", secret.Attributes{"reopen": "1"}, secret.NewString("still here"), true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ func lockedItem(t *testing.T, s *Service) (*Collection, *Item) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	it, err := c.CreateItemAt(ctx, "locked item", secret.Attributes{"lock": "test"}, secret.NewString("behind the lock"), true)
+	it, err := c.Create(ctx, "locked item", secret.Attributes{"lock": "test"}, secret.NewString("behind the lock"), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestCreateCollectionThroughPrompter(t *testing.T) {
 		t.Fatalf("label %q %v", l, err)
 	}
 	waitEvent(t, events, CollectionCreated, string(c.Path()))
-	it, err := c.CreateItemAt(ctx, "in new", secret.Attributes{"coll": "new"}, secret.NewString("fresh"), true)
+	it, err := c.Create(ctx, "in new", secret.Attributes{"coll": "new"}, secret.NewString("fresh"), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,5 +259,34 @@ func TestAliases(t *testing.T) {
 	}
 	if err := s.SetAlias(ctx, "custom", login); !errors.Is(err, secret.ErrNotSupported) {
 		t.Fatalf("gnome-keyring refuses aliases other than default: %v", err)
+	}
+}
+
+// TestNoDefaultCollection: a service without a "default" alias is not
+// papered over with a guess ("login"); creating a collection with the alias
+// fixes it, which is what libsecret does on first use.
+func TestNoDefaultCollection(t *testing.T) {
+	k := startKeyring(t, peerConfig{noLogin: true, prompter: true})
+	s := k.connect()
+	ctx := testCtx(t)
+	if _, err := s.ReadAlias(ctx, "default"); !errors.Is(err, secret.ErrNotFound) {
+		t.Fatalf("ReadAlias(default) without a login keyring: %v, want ErrNotFound", err)
+	}
+	if _, err := s.DefaultCollection(ctx); !errors.Is(err, secret.ErrNotFound) {
+		t.Fatalf("DefaultCollection: %v, want ErrNotFound", err)
+	}
+	if _, err := OpenCollection(ctx, "default", WithAddress(k.bus.Address)); !errors.Is(err, secret.ErrNotFound) {
+		t.Fatalf("OpenCollection(default): %v, want ErrNotFound", err)
+	}
+	c, err := s.CreateCollection(ctx, "Default keyring", "default")
+	if err != nil {
+		t.Fatalf("CreateCollection with alias default: %v", err)
+	}
+	d, err := s.DefaultCollection(ctx)
+	if err != nil || d.Path() != c.Path() {
+		t.Fatalf("DefaultCollection after creating it: %v, %v (created %s)", d, err, c.Path())
+	}
+	if _, err := d.CreateItem(ctx, "first", secret.Attributes{"first": "1"}, secret.NewString("x"), true); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -50,7 +50,7 @@ func TestWatchItemEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	it, err := oc.CreateItemAt(ctx, "watched", secret.Attributes{"watch": "1"}, secret.NewString("x"), true)
+	it, err := oc.Create(ctx, "watched", secret.Attributes{"watch": "1"}, secret.NewString("x"), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestWatchItemEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sit, err := sess.CreateItemAt(ctx, "elsewhere", secret.Attributes{"watch": "2"}, secret.NewString("y"), true)
+	sit, err := sess.Create(ctx, "elsewhere", secret.Attributes{"watch": "2"}, secret.NewString("y"), true)
 	if err != nil {
 		t.Fatal(err)
 	}
