@@ -149,6 +149,17 @@ func (c *config) openAppKeyring(ctx context.Context) (*Keyring, error) {
 	}
 	defer svc.Close()
 	master, err := appSecret(ctx, svc, c.appID)
+	if err != nil && c.appSecretFunc != nil {
+		var ferr error
+		if master, ferr = c.appSecretFunc(ctx, c.appID); ferr != nil {
+			return nil, fmt.Errorf("%w; asking the Secrets portal as the app also failed: %w", err, ferr)
+		}
+		if master.Len() < portalSecretLen {
+			master.Wipe()
+			return nil, fmt.Errorf("keyring: app %s: the portal gave %d bytes, want %d: %w", c.appID, master.Len(), portalSecretLen, secret.ErrCorrupt)
+		}
+		err = nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -22,20 +22,21 @@ var backendNames = []string{SecretService, File, Keyctl, Keychain, CredentialMan
 type Option func(*config)
 
 type config struct {
-	backend      string
-	path         string
-	password     []byte
-	passwordFunc func(context.Context) ([]byte, error)
-	collection   string
-	autoUnlock   bool
-	windowID     string
-	busAddress   string
-	unlockCache  time.Duration
-	userKeyring  bool
-	appID        string
-	readOnly     bool
-	getenv       func(string) string
-	root         string
+	backend       string
+	path          string
+	password      []byte
+	passwordFunc  func(context.Context) ([]byte, error)
+	collection    string
+	autoUnlock    bool
+	windowID      string
+	busAddress    string
+	unlockCache   time.Duration
+	userKeyring   bool
+	appID         string
+	appSecretFunc func(ctx context.Context, appID string) (*Secret, error)
+	readOnly      bool
+	getenv        func(string) string
+	root          string
 }
 
 func newConfig(opts []Option) *config {
@@ -101,6 +102,16 @@ func WithUserKeyring() Option { return func(c *config) { c.userKeyring = true } 
 // secret, which is read from the host Secret Service. For backup, inspection
 // and repair of a sandboxed app's secrets.
 func WithAppID(id string) Option { return func(c *config) { c.appID = id } }
+
+// WithAppSecretFunc supplies the app's portal secret when the host Secret
+// Service does not show it. gnome-keyring keeps portal secrets as key
+// objects that its D-Bus interface hides, so reading them takes a request to
+// the Secrets portal made as the app; the moneypenny CLI does that from a
+// bubblewrap sandbox. f must return exactly the bytes the portal gives the
+// app (64).
+func WithAppSecretFunc(f func(ctx context.Context, appID string) (*Secret, error)) Option {
+	return func(c *config) { c.appSecretFunc = f }
+}
 
 // WithReadOnly opens the file keyring read-only.
 func WithReadOnly() Option { return func(c *config) { c.readOnly = true } }

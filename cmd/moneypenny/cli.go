@@ -112,7 +112,12 @@ var verbs = map[string]verb{
 	"change-password": {run: cmdChangePassword},
 	"migrate":         {run: cmdMigrate, flags: migrateFlags},
 	"diagnose":        {run: cmdDiagnose, flags: jsonFlag},
+	portalSecretVerb:  {run: cmdPortalSecret},
 }
+
+// portalSecretVerb is internal: --app-id runs it inside a bubblewrap
+// sandbox to ask the Secrets portal for the app's secret (appsecret_linux.go).
+const portalSecretVerb = "__portal-secret"
 
 func jsonFlag(fs *flag.FlagSet, c *cli) { fs.BoolVar(&c.json, "json", false, "JSON output") }
 
@@ -236,7 +241,7 @@ func (c *cli) open(ctx context.Context, extra ...keyring.Option) (*keyring.Keyri
 		opts = append(opts, keyring.WithCollection(c.g.collection))
 	}
 	if c.g.appID != "" {
-		opts = append(opts, keyring.WithAppID(c.g.appID))
+		opts = append(opts, keyring.WithAppID(c.g.appID), keyring.WithAppSecretFunc(appSecretViaSandbox(c.io.getenv)))
 	}
 	if !c.g.noUnlockCache && c.io.getenv("MONEYPENNY_UNLOCK_CACHE") != "0" {
 		opts = append(opts, keyring.WithUnlockCache(unlockCacheTTL))
