@@ -87,9 +87,11 @@ func WithWindowID(id string) Option { return func(c *config) { c.windowID = id }
 func WithBusAddress(addr string) Option { return func(c *config) { c.busAddress = addr } }
 
 // WithUnlockCache lets the file keyring cache its derived key (never the
-// password) in the kernel's user keyring for d, readable only by the owner,
-// so that repeated short-lived processes skip the key derivation. Zero turns
-// the cache off (the default for the library; the CLI turns it on).
+// password) in the kernel keyring for d, readable only by the owning uid, so
+// that repeated short-lived processes skip the key derivation. The entry
+// lives in the session keyring, or in the user keyring when the process has
+// no session keyring of its own (see package keyctl). Lock drops it. Zero
+// turns the cache off (the default for the library; the CLI turns it on).
 func WithUnlockCache(d time.Duration) Option { return func(c *config) { c.unlockCache = d } }
 
 // WithUserKeyring makes the keyctl backend keep its items in the user
