@@ -48,6 +48,7 @@ func bench(n, runs int) error {
 	}
 	bin := filepath.Join(dir, "moneypenny")
 	build := exec.Command("go", "build", "-o", bin, "github.com/moneypenny-go/keyring/cmd/moneypenny")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as shipped: static, no dynamic loader at start
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		return fmt.Errorf("build moneypenny: %w", err)
