@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -30,6 +31,11 @@ type Keyring struct {
 	seen     stamp // the file as it was when c was loaded or written
 	nextID   uint64
 	watch    *watchState
+
+	// beforeInstall runs between the last check of the file and the
+	// install of a new version; tests use it to race a writer that ignores
+	// our lock into exactly that window.
+	beforeInstall func()
 }
 
 // Open opens the keyring file at path, or prepares a new one there. The
@@ -326,12 +332,42 @@ func (k *Keyring) update(ctx context.Context, change func(c *contents) (changed 
 			}
 			continue
 		}
-		if err := writeAtomic(k.path, data); err != nil {
+		tmp, err := writeTemp(k.path, data)
+		if err != nil {
+			return k.fail("write: %w", err)
+		}
+		if k.beforeInstall != nil {
+			k.beforeInstall()
+		}
+		displaced, err := install(tmp, k.path)
+		if errors.Is(err, errRaced) {
+			os.Remove(tmp)
+			continue
+		}
+		if err != nil {
+			os.Remove(tmp)
+			return k.fail("write: %w", err)
+		}
+		if err := syncDir(filepath.Dir(k.path)); err != nil {
 			return k.fail("write: %w", err)
 		}
 		after, err := statStamp(k.path)
 		if err != nil {
 			return k.fail("%w", err)
+		}
+		if displaced != nil {
+			theirs, err := k.takeDisplaced(*displaced, after)
+			if err != nil {
+				return err
+			}
+			if theirs {
+				// Someone replaced the file after our check: their version
+				// is now k.c; apply our change to it and install again.
+				if attempt == maxRetries {
+					return k.fail("the file keeps changing under us; gave up after %d attempts", maxRetries)
+				}
+				continue
+			}
 		}
 		old := k.c
 		firstWrite := k.seen.info == nil
@@ -381,3 +417,35 @@ func (k *Keyring) Close() error {
 }
 
 var _ secret.Store = (*Keyring)(nil)
+
+// takeDisplaced looks at the file our install displaced. If it is the
+// version our change was based on, it is removed. If another writer put it
+// there after our check, its contents become k.c (so the caller re-applies
+// the change on top of them) and theirs is true; a displaced file we cannot
+// parse is swapped back, ours removed, and an error returned.
+func (k *Keyring) takeDisplaced(name string, ours stamp) (theirs bool, err error) {
+	defer os.Remove(name)
+	fi, err := os.Stat(name)
+	if err != nil {
+		return false, k.fail("check the replaced file: %w", err)
+	}
+	if k.seen.same(stamp{info: fi}) {
+		return false, nil
+	}
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return false, k.fail("read the file another writer left: %w", err)
+	}
+	c, err := parse(data)
+	if err != nil {
+		// Not ours to overwrite: put it back.
+		if _, rerr := install(name, k.path); rerr != nil {
+			return false, k.fail("another writer left an unreadable file (%v) and restoring it failed: %w", err, rerr)
+		}
+		return false, k.fail("another writer replaced the file with one we cannot read; left it in place: %w", err)
+	}
+	prev := k.c
+	k.adopt(c, ours)
+	k.notify(prev, k.c)
+	return true, nil
+}

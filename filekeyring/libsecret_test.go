@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -103,5 +104,44 @@ func TestLibsecretWritesBetweenOurs(t *testing.T) {
 		if err != nil || out != n {
 			t.Errorf("lookup n=%s: %q, %v", n, out, err)
 		}
+	}
+}
+
+// TestLibsecretWritesInTheLastMoment: libsecret replaces the file after our
+// final check, just before our new version goes in. Its acknowledged item
+// must survive: the displaced version is read back and our change
+// re-applied on top of it.
+func TestLibsecretWritesInTheLastMoment(t *testing.T) {
+	path := tempPath(t)
+	ctx := context.Background()
+	k := mustOpen(t, path, "interop")
+	if _, err := k.CreateItem(ctx, "a", secret.Attributes{"n": "a"}, secret.NewString("a"), true); err != nil {
+		t.Fatal(err)
+	}
+	raced := false
+	k.beforeInstall = func() {
+		if raced {
+			return
+		}
+		raced = true
+		if _, err := secretTool(t, path, "interop", []byte("b"), "store", "--label=b", "n", "b"); err != nil {
+			t.Errorf("secret-tool store: %v", err)
+		}
+	}
+	if _, err := k.CreateItem(ctx, "c", secret.Attributes{"n": "c"}, secret.NewString("c"), true); err != nil {
+		t.Fatal(err)
+	}
+	if !raced {
+		t.Fatal("the hook did not run")
+	}
+	for _, n := range []string{"a", "b", "c"} {
+		out, err := secretTool(t, path, "interop", nil, "lookup", "n", n)
+		if err != nil || out != n {
+			t.Errorf("lookup n=%s: %q, %v (an acknowledged write was lost)", n, out, err)
+		}
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".*.tmp"))
+	if len(leftovers) != 0 {
+		t.Errorf("temporary files left: %v", leftovers)
 	}
 }

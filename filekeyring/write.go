@@ -2,6 +2,7 @@ package filekeyring
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -44,39 +45,34 @@ func acquire(ctx context.Context, path string) (release func(), err error) {
 	}
 }
 
-// writeAtomic replaces path with data so that a reader or a crash sees
-// either the old file or the new one, never a mix.
-func writeAtomic(path string, data []byte) error {
+// errRaced means another process created the file between our check and
+// our write; the operation is re-applied on its contents.
+var errRaced = errors.New("the file appeared while we were writing it")
+
+// writeTemp writes data to a new synced 0600 file next to path and returns
+// its name, ready for install.
+func writeTemp(path string, data []byte) (string, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+		return "", err
 	}
 	tmp, err := createTemp(dir, filepath.Base(path))
 	if err != nil {
-		return err
+		return "", err
 	}
 	name := tmp.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(name)
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return err
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
 	}
-	if err := tmp.Sync(); err != nil {
-		return err
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
-	if err := tmp.Close(); err != nil {
-		return err
+	if err != nil {
+		os.Remove(name)
+		return "", err
 	}
-	if err := os.Rename(name, path); err != nil {
-		return err
-	}
-	ok = true
-	return syncDir(dir)
+	return name, nil
 }
 
 // createTemp makes a new 0600 file next to the keyring with O_EXCL, so a
