@@ -34,6 +34,7 @@ func acquire(ctx context.Context, path string) (release func(), err error) {
 			return nil, fmt.Errorf("lock %s: %w", lockPath(path), err)
 		}
 		if ok {
+			removeStaleTemps(path)
 			return func() { _ = unlockFile(f); f.Close() }, nil
 		}
 		select {
@@ -115,4 +116,14 @@ func (s stamp) same(o stamp) bool {
 		return s.info == nil && o.info == nil
 	}
 	return os.SameFile(s.info, o.info) && s.info.Size() == o.info.Size() && s.info.ModTime().Equal(o.info.ModTime())
+}
+
+// removeStaleTemps deletes temporary files a killed writer left behind.
+// Every writer creates its temporary file while holding the lock, so once
+// we hold it, any that exist belong to nobody.
+func removeStaleTemps(path string) {
+	stale, _ := filepath.Glob(filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp"))
+	for _, name := range stale {
+		os.Remove(name)
+	}
 }
