@@ -85,7 +85,7 @@ func (k *Keyring) Broken(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, s := range k.c.items {
-		if !s.ok {
+		if !s.valid(k.key) {
 			n++
 		}
 	}
@@ -102,7 +102,7 @@ func (k *Keyring) Repair(ctx context.Context) (int, error) {
 		kept := c.items[:0:0]
 		n = 0
 		for _, s := range c.items {
-			if s.ok {
+			if s.valid(k.key) {
 				if _, err := s.decrypt(k.key); err == nil {
 					kept = append(kept, s)
 					continue

@@ -24,6 +24,10 @@ type contents struct {
 	modified   uint64
 	usage      uint32
 	items      []*stored
+
+	// index maps name + "\x00" + hash to item positions, built by the first
+	// search and dropped with the contents: any change makes new contents.
+	index map[string][]int
 }
 
 // stored is one item as it sits in the file.
@@ -31,7 +35,29 @@ type stored struct {
 	id     string // this process's handle for the item, see Keyring.ids
 	hashed []gvariant.BytesPair
 	blob   []byte
-	ok     bool // the MAC verifies under the current key
+	// check caches whether the MAC verifies under the current key:
+	// unchecked until first needed, so opening a large file costs one MAC
+	// rather than one per item.
+	check verdict
+}
+
+type verdict uint8
+
+const (
+	unchecked verdict = iota
+	good
+	bad
+)
+
+// valid reports whether the item verifies under key, checking once.
+func (s *stored) valid(key []byte) bool {
+	if s.check == unchecked {
+		s.check = bad
+		if verify(key, s.blob) {
+			s.check = good
+		}
+	}
+	return s.check == good
 }
 
 func newContents() (*contents, error) {
@@ -107,18 +133,50 @@ func (c *contents) encode() []byte {
 func (c *contents) clone() *contents {
 	n := *c
 	n.items = append([]*stored(nil), c.items...)
+	n.index = nil
 	return &n
 }
 
-// verifyAll marks which items verify under key and counts them.
-func (c *contents) verifyAll(key []byte) (ok int) {
+// forgetChecks drops cached verdicts after the key changed.
+func (c *contents) forgetChecks() {
 	for _, s := range c.items {
-		s.ok = verify(key, s.blob)
-		if s.ok {
-			ok++
+		s.check = unchecked
+	}
+}
+
+// anyValid reports whether at least one item verifies under key, stopping
+// at the first that does. An empty keyring has none.
+func (c *contents) anyValid(key []byte) bool {
+	for _, s := range c.items {
+		if s.valid(key) {
+			return true
 		}
 	}
-	return ok
+	return false
+}
+
+// search returns the items matching query (already hashed), in file order,
+// through the index of the first queried attribute.
+func (c *contents) search(query []gvariant.BytesPair) []*stored {
+	if len(query) == 0 {
+		return c.items
+	}
+	if c.index == nil {
+		c.index = make(map[string][]int, len(c.items))
+		for i, s := range c.items {
+			for _, h := range s.hashed {
+				k := h.Name + "\x00" + string(h.Value)
+				c.index[k] = append(c.index[k], i)
+			}
+		}
+	}
+	var out []*stored
+	for _, i := range c.index[query[0].Name+"\x00"+string(query[0].Value)] {
+		if c.items[i].matches(query) {
+			out = append(out, c.items[i])
+		}
+	}
+	return out
 }
 
 // hashAttributes builds the sorted name → HMAC(value) dictionary.
@@ -204,5 +262,5 @@ func encrypt(key []byte, d *decrypted) (*stored, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &stored{hashed: hashAttributes(key, d.attrs), blob: blob, ok: true}, nil
+	return &stored{hashed: hashAttributes(key, d.attrs), blob: blob, check: good}, nil
 }

@@ -145,8 +145,8 @@ func (k *Keyring) SearchItems(ctx context.Context, query secret.Attributes) ([]s
 	}
 	q := hashAttributes(k.key, query)
 	var out []secret.Item
-	for _, s := range k.c.items {
-		if s.ok && s.matches(q) {
+	for _, s := range k.c.search(q) {
+		if s.valid(k.key) {
 			out = append(out, &Item{k: k, id: s.id})
 		}
 	}
@@ -169,7 +169,7 @@ func (k *Keyring) Delete(ctx context.Context, query secret.Attributes) (int, err
 		kept := c.items[:0:0]
 		n = 0
 		for _, s := range c.items {
-			if s.ok && s.matches(q) {
+			if s.valid(k.key) && s.matches(q) {
 				n++
 				continue
 			}
@@ -195,7 +195,7 @@ func (k *Keyring) Records(ctx context.Context) ([]Record, error) {
 func records(c *contents, key []byte) ([]Record, error) {
 	var out []Record
 	for _, s := range c.items {
-		if !s.ok {
+		if !s.valid(key) {
 			continue
 		}
 		d, err := s.decrypt(key)

@@ -134,9 +134,6 @@ func (k *Keyring) adopt(c *contents, st stamp) {
 		// Re-keyed by someone else: the old key is useless now.
 		k.forgetKey()
 	}
-	if k.key != nil {
-		c.verifyAll(k.key)
-	}
 	k.c, k.seen = c, st
 }
 
@@ -186,13 +183,15 @@ func (k *Keyring) cacheID() string {
 func (k *Keyring) unlock(ctx context.Context, password []byte) error {
 	if cache := k.opts.cache; cache != nil && k.seen.info != nil {
 		if key, ok := cache.Key(ctx, k.cacheID()); ok {
-			if len(key) == keySize && (len(k.c.items) == 0 || k.c.verifyAll(key) > 0) {
+			k.c.forgetChecks()
+			if len(key) == keySize && (len(k.c.items) == 0 || k.c.anyValid(key)) {
 				k.key = key
 				if password != nil {
 					k.password = bytes.Clone(password)
 				}
 				return nil
 			}
+			k.c.forgetChecks()
 			wipe(key)
 			_ = cache.ForgetKey(ctx, k.cacheID())
 		}
@@ -221,7 +220,9 @@ func (k *Keyring) unlockWith(ctx context.Context, pw []byte) error {
 		wipe(pw)
 		return err
 	}
-	if len(k.c.items) > 0 && k.c.verifyAll(key) == 0 {
+	k.c.forgetChecks()
+	if len(k.c.items) > 0 && !k.c.anyValid(key) {
+		k.c.forgetChecks() // the verdicts were for the wrong key
 		wipe(key)
 		wipe(pw)
 		return k.fail("none of the %d items decrypts with this password: %w", len(k.c.items), secret.ErrWrongPassword)
@@ -381,12 +382,7 @@ func (k *Keyring) update(ctx context.Context, change func(c *contents) (changed 
 }
 
 func (k *Keyring) anyOK() bool {
-	for _, s := range k.c.items {
-		if s.ok {
-			return true
-		}
-	}
-	return false
+	return k.c.anyValid(k.key)
 }
 
 func (k *Keyring) find(id string) *stored {

@@ -22,7 +22,7 @@ func ReadFile(path string, password []byte) ([]Record, error) {
 	}
 	key := deriveKey(password, c.salt, c.iterations)
 	defer wipe(key)
-	if len(c.items) > 0 && c.verifyAll(key) == 0 {
+	if len(c.items) > 0 && !c.anyValid(key) {
 		return nil, fmt.Errorf("filekeyring: %s: none of the %d items decrypts with this password: %w",
 			path, len(c.items), secret.ErrWrongPassword)
 	}
