@@ -148,4 +148,3 @@ func BenchmarkMemory10k(b *testing.B) {
 	b.ReportMetric(ratio, "x-file-size")
 	b.ReportMetric(float64(fi.Size()), "file-bytes")
 }
-
