@@ -83,6 +83,14 @@ func bench(n, runs int) error {
 	fmt.Printf("  secret-tool (libsecret file backend)   %8.2f ms\n", ms(libsecret.median))
 	fmt.Printf("  moneypenny, no unlock cache            %8.2f ms  (%.2fx secret-tool; target <= 0.30x)\n", ms(cold.median), ratio(cold, libsecret))
 	fmt.Printf("  moneypenny, unlock cache warm          %8.2f ms  (%.2fx secret-tool; target <= 0.10x)\n", ms(warm.median), ratio(warm, libsecret))
+	// The floor: starting a process that does nothing, and the CLI
+	// printing its usage, on this machine.
+	trueBin, _ := exec.LookPath("true")
+	floor := timeRuns(runs, exec.Command(trueBin), base, nil)
+	usage := timeRuns(runs, exec.Command(bin, "help"), base, nil)
+	if floor.err == nil && usage.err == nil {
+		fmt.Printf("  floor: /bin/true %.2f ms, moneypenny help %.2f ms (process start alone)\n", ms(floor.median), ms(usage.median))
+	}
 	return nil
 }
 
@@ -124,7 +132,7 @@ func timeRuns(runs int, proto *exec.Cmd, env []string, want []byte) result {
 		if err != nil {
 			return result{err: fmt.Errorf("%s: %v: %s", filepath.Base(proto.Path), err, errOut.String())}
 		}
-		if !bytes.Equal(bytes.TrimRight(out.Bytes(), "\n"), want) {
+		if want != nil && !bytes.Equal(bytes.TrimRight(out.Bytes(), "\n"), want) {
 			return result{err: fmt.Errorf("%s printed a wrong secret (%d bytes)", filepath.Base(proto.Path), out.Len())}
 		}
 		if i > 0 {
