@@ -69,3 +69,38 @@ func TestForcedSecretServiceWithoutBus(t *testing.T) {
 		t.Fatalf("forced secret-service without a bus: %+v", r)
 	}
 }
+
+// TestHostLockUnlockThroughPrompts: lock, then reads unlock through the
+// (scripted) prompt as libsecret does; a dismissed prompt is its own error.
+func TestHostLockUnlockThroughPrompts(t *testing.T) {
+	testpeer.Need(t, "dbus-daemon", "gnome-keyring-daemon", "secret-tool")
+	bus := testpeer.NewBus(t)
+	bus.StartGnomeKeyring(t, "login password")
+	prompter := bus.StartPrompter(t, testpeer.AcceptPrompts("login password"))
+	env := bus.Env("MONEYPENNY_UNLOCK_CACHE=0")
+
+	must(t, mp(t, env, "locked secret", "store", "--label=L", "app", "mp-lock"), 0)
+	must(t, mp(t, env, "", "lock"), 0)
+	if r := must(t, secretTool(t, env, "", "search", "app", "mp-lock"), 0); !strings.Contains(r.stdout, "label = L") || strings.Contains(r.stdout, "locked secret") {
+		t.Fatalf("after lock, secret-tool search shows:\n%s", r.stdout)
+	}
+	// lookup unlocks through the prompt.
+	if got := must(t, mp(t, env, "", "lookup", "app", "mp-lock"), 0).stdout; got != "locked secret" {
+		t.Fatalf("lookup after lock = %q", got)
+	}
+	if len(prompter.Prompts()) == 0 {
+		t.Fatal("no unlock prompt was shown")
+	}
+	must(t, mp(t, env, "", "lock"), 0)
+	prompter.SetAnswer(testpeer.DismissPrompts)
+	r := mp(t, env, "", "unlock")
+	if r.code != 1 || !strings.Contains(strings.ToLower(r.stderr), "dismiss") {
+		t.Fatalf("unlock with a dismissed prompt: %+v", r)
+	}
+	prompter.SetAnswer(testpeer.AcceptPrompts("login password"))
+	must(t, mp(t, env, "", "unlock"), 0)
+	r = must(t, mp(t, env, "", "search", "--unlock", "--all", "app", "mp-lock"), 0)
+	if !strings.Contains(r.stdout, "secret = locked secret") {
+		t.Fatalf("search --unlock:\n%s", r.stdout)
+	}
+}
