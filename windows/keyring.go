@@ -266,31 +266,12 @@ func (k *Keyring) Delete(ctx context.Context, query secret.Attributes) (int, err
 	if err != nil {
 		return 0, err
 	}
-	n := 0
-	for _, it := range items {
-		err := it.Delete(ctx)
-		if errors.Is(err, secret.ErrNotFound) {
-			continue // deleted by someone else meanwhile
-		}
-		if err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, nil
+	return secret.DeleteEach(ctx, items)
 }
 
 // CreateItems stores each item in turn: Credential Manager has no batch call.
 func (k *Keyring) CreateItems(ctx context.Context, batch []secret.NewItem) ([]secret.Item, error) {
-	items := make([]secret.Item, 0, len(batch))
-	for _, n := range batch {
-		it, err := k.CreateItem(ctx, n.Label, n.Attributes, n.Secret, n.Replace)
-		if err != nil {
-			return items, err
-		}
-		items = append(items, it)
-	}
-	return items, nil
+	return secret.CreateEach(ctx, k, batch)
 }
 
 // Lock is not supported: Credential Manager is unlocked with the user's session.
