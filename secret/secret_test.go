@@ -58,7 +58,6 @@ func TestValueNeverPrintsTheSecret(t *testing.T) {
 	}
 }
 
-
 // fakeItem and fakeStore are just enough of a Store for the helpers.
 type fakeItem struct {
 	Item
