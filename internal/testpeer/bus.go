@@ -75,7 +75,7 @@ func NewBus(t testing.TB) *Bus {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = b.logFile("dbus-daemon")
+	cmd.Stderr = b.logFile(t, "dbus-daemon")
 	cmd.SysProcAttr = childAttr()
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start dbus-daemon: %v", err)
@@ -147,20 +147,27 @@ func (b *Bus) DataHome() string { return filepath.Join(b.Dir, "data") }
 // dies: Pdeathsig).
 func (b *Bus) Start(name string, cmd *exec.Cmd, extra ...string) {
 	b.t.Helper()
+	b.start(b.t, name, cmd, extra...)
+}
+
+// start is Start reporting failure to t, which may be a subtest of the test
+// that owns the bus; the peer still lives as long as the bus.
+func (b *Bus) start(t testing.TB, name string, cmd *exec.Cmd, extra ...string) {
+	t.Helper()
 	if cmd.Env == nil {
 		cmd.Env = b.Env(extra...)
 	}
 	if cmd.Stdout == nil {
-		cmd.Stdout = b.logFile(name)
+		cmd.Stdout = b.logFile(t, name)
 	}
 	if cmd.Stderr == nil {
-		cmd.Stderr = b.logFile(name)
+		cmd.Stderr = b.logFile(t, name)
 	}
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = childAttr()
 	}
 	if err := cmd.Start(); err != nil {
-		b.t.Fatalf("start %s: %v", name, err)
+		t.Fatalf("start %s: %v", name, err)
 	}
 	b.track(cmd)
 }
@@ -171,10 +178,12 @@ func (b *Bus) Log(name string) string {
 	return string(data)
 }
 
-func (b *Bus) logFile(name string) *os.File {
+// logFile opens Dir/<name>.log for appending; it stays open as long as the
+// bus, since the peer writing to it does.
+func (b *Bus) logFile(t testing.TB, name string) *os.File {
 	f, err := os.OpenFile(filepath.Join(b.Dir, name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		b.t.Fatal(err)
+		t.Fatal(err)
 	}
 	b.t.Cleanup(func() { _ = f.Close() })
 	return f

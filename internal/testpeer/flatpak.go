@@ -43,7 +43,8 @@ type Flatpak struct {
 	DataHome, ConfigHome, CacheHome, StateHome string
 	// ReadOnly are extra host paths bound read-only at the same place
 	// inside: programs or test data outside /usr (a test binary, a freshly
-	// built CLI). An absolute argv[0] of Command is added on its own.
+	// built CLI). An absolute argv[0] of Command outside /usr is bound on
+	// its own (the file, not its directory).
 	ReadOnly []string
 	// Writable are extra host paths bound read-write at the same place,
 	// like a Flatpak's --filesystem=PATH permission.
@@ -152,25 +153,24 @@ func (f *Flatpak) Env(extra ...string) []string {
 // its environment (append to cmd.Env to add more) and HOME as its working
 // directory. The sandbox dies with the test process and is killed when ctx
 // is done. argv[0] is looked up on PATH inside the sandbox unless absolute;
-// an absolute argv[0] outside /usr is bound read-only on its own.
+// an absolute argv[0] outside /usr is bound read-only on its own (a
+// dynamically linked program needs its libraries under /usr or in ReadOnly).
 func (f *Flatpak) Command(ctx context.Context, argv ...string) *exec.Cmd {
 	if len(argv) == 0 {
 		panic("testpeer: Flatpak.Command needs a program")
 	}
-	run := filepath.Join(f.bus.Dir, "run")
 	args := []string{
 		"--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc",
 		"--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
 		"--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
 		"--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-		// The bus socket and the runtime dir; the bus directory lives under
-		// /tmp, so these binds come after the tmpfs above.
-		"--bind", run, run,
-		"--bind", f.AppDir, f.AppDir,
 	}
+	// Binds mount in order, a later one over an earlier: the caller's
+	// first, so that a broad one (say, all of /tmp) cannot hide the bus
+	// socket or make the app's own directory read-only.
 	ro := f.ReadOnly
 	if prog := argv[0]; filepath.IsAbs(prog) && !strings.HasPrefix(prog, "/usr/") {
-		ro = append(ro[:len(ro):len(ro)], filepath.Dir(prog))
+		ro = append(ro[:len(ro):len(ro)], prog) // the program alone, not its directory
 	}
 	for _, p := range ro {
 		args = append(args, "--ro-bind", p, p)
@@ -178,7 +178,10 @@ func (f *Flatpak) Command(ctx context.Context, argv ...string) *exec.Cmd {
 	for _, p := range f.Writable {
 		args = append(args, "--bind", p, p)
 	}
+	run := filepath.Join(f.bus.Dir, "run")
 	args = append(args,
+		"--bind", run, run, // the bus socket and the runtime dir
+		"--bind", f.AppDir, f.AppDir,
 		"--ro-bind", f.info, "/.flatpak-info",
 		"--chdir", f.bus.Home(),
 		"--die-with-parent", "--")

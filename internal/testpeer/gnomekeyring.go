@@ -89,7 +89,7 @@ func (b *Bus) startGnomeKeyring(t testing.TB, password string) *GnomeKeyring {
 	} else {
 		cmd.Args = append(cmd.Args, "--start")
 	}
-	b.Start(GnomeKeyringLog, cmd)
+	b.start(t, GnomeKeyringLog, cmd)
 	k := &GnomeKeyring{Password: password, Dir: filepath.Join(b.DataHome(), "keyrings"), bus: b, cmd: cmd}
 	b.mu.Lock()
 	b.keyring = k

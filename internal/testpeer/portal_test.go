@@ -1,9 +1,13 @@
 package testpeer
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/godbus/dbus/v5"
 )
 
 func TestPortalAndFlatpak(t *testing.T) {
@@ -40,17 +44,23 @@ func TestPortalAndFlatpak(t *testing.T) {
 		}
 	})
 
+	t.Run("secret-tool-exit-code", func(t *testing.T) {
+		// lookup of nothing: exit 1, no output, reported as an ExitError.
+		out, err := f.SecretTool(t, "", "lookup", "service", "absent")
+		var ee *exec.ExitError
+		if out != "" || !errors.As(err, &ee) || ee.ExitCode() != 1 {
+			t.Fatalf("lookup of nothing = %q, %v", out, err)
+		}
+	})
+
 	t.Run("libsecret-uses-portal", func(t *testing.T) {
 		// Unmodified libsecret inside sees /.flatpak-info and the portal's
 		// version 1, and switches to its file backend keyed by the secret
 		// the portal hands out for this app.
-		store := f.Command(ctx, "secret-tool", "store", "--label=testpeer", "service", "testpeer-flatpak")
-		store.Stdin = strings.NewReader("in-the-box")
-		if out, err := store.CombinedOutput(); err != nil {
-			t.Fatalf("secret-tool store: %v\n%s\nportal log:\n%s", err, out, tail(p.Log(), 2000))
+		if _, err := f.SecretTool(t, "in-the-box", "store", "--label=testpeer", "service", "testpeer-flatpak"); err != nil {
+			t.Fatalf("%v\nportal log:\n%s", err, tail(p.Log(), 2000))
 		}
-		out, err := f.Command(ctx, "secret-tool", "lookup", "service", "testpeer-flatpak").Output()
-		if err != nil || string(out) != "in-the-box" {
+		if out, err := f.SecretTool(t, "", "lookup", "service", "testpeer-flatpak"); err != nil || out != "in-the-box" {
 			t.Fatalf("secret-tool lookup = %q, %v", out, err)
 		}
 		if _, err := os.Stat(f.KeyringPath()); err != nil {
@@ -61,8 +71,8 @@ func TestPortalAndFlatpak(t *testing.T) {
 		if got, err := secretTool(t, b, "", "lookup", "service", "testpeer-flatpak"); err == nil {
 			t.Fatalf("host lookup found the sandbox's item: %q", got)
 		}
-		var unlocked, locked []string
-		err = b.Conn(t).Object(SecretsName, SecretsPath).CallWithContext(ctx,
+		var unlocked, locked []dbus.ObjectPath
+		err := b.Conn(t).Object(SecretsName, SecretsPath).CallWithContext(ctx,
 			"org.freedesktop.Secret.Service.SearchItems", 0, map[string]string{"app_id": appID}).Store(&unlocked, &locked)
 		if err != nil || len(unlocked)+len(locked) != 1 {
 			t.Fatalf("gnome-keyring items with app_id=%s: %v %v %v", appID, unlocked, locked, err)

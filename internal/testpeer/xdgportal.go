@@ -58,7 +58,7 @@ func (b *Bus) StartPortal(t testing.TB) *Portal {
 		t.Fatal("testpeer: StartPortal needs gnome-keyring-daemon on the bus: call StartGnomeKeyring first")
 	}
 	cmd := exec.Command(program, "--verbose")
-	b.Start(PortalLog, cmd, "XDG_CURRENT_DESKTOP=GNOME")
+	b.start(t, PortalLog, cmd, "XDG_CURRENT_DESKTOP=GNOME")
 	conn := b.Conn(t)
 	b.waitUntil(t, "xdg-desktop-portal did not own "+PortalName, PortalLog, func(ctx context.Context) bool {
 		return HasOwner(ctx, conn, PortalName)
