@@ -27,7 +27,8 @@ type contents struct {
 
 	// index maps name + "\x00" + hash to item positions, built by the first
 	// search and dropped with the contents: any change makes new contents.
-	index map[string][]int
+	index    map[string][]int
+	searched bool
 }
 
 // stored is one item as it sits in the file.
@@ -69,7 +70,8 @@ func newContents() (*contents, error) {
 }
 
 // parse decodes a keyring file, refusing anything that is not libsecret's
-// format v1.0. The error names the reason; the caller adds the path.
+// format v1.0. The error names the reason; the caller adds the path. The
+// result aliases data, which the caller must not modify afterwards.
 func parse(data []byte) (*contents, error) {
 	if len(data) < headerSize || string(data[:len(magic)]) != magic {
 		return nil, fmt.Errorf("not a keyring file (no GnomeKeyring header): %w", secret.ErrUnsupportedFormat)
@@ -99,12 +101,10 @@ func parse(data []byte) (*contents, error) {
 		usage:      f.Usage,
 		items:      make([]*stored, len(f.Items)),
 	}
+	// Blobs and hashes alias data, which nothing writes to: a large file
+	// is held once, not copied item by item.
 	for i, it := range f.Items {
-		s := &stored{blob: bytes.Clone(it.Blob), hashed: make([]gvariant.BytesPair, len(it.Attributes))}
-		for j, a := range it.Attributes {
-			s.hashed[j] = gvariant.BytesPair{Name: a.Name, Value: bytes.Clone(a.Value)}
-		}
-		c.items[i] = s
+		c.items[i] = &stored{blob: it.Blob, hashed: it.Attributes}
 	}
 	return c, nil
 }
@@ -133,7 +133,7 @@ func (c *contents) encode() []byte {
 func (c *contents) clone() *contents {
 	n := *c
 	n.items = append([]*stored(nil), c.items...)
-	n.index = nil
+	n.index, n.searched = nil, false
 	return &n
 }
 
@@ -160,6 +160,18 @@ func (c *contents) anyValid(key []byte) bool {
 func (c *contents) search(query []gvariant.BytesPair) []*stored {
 	if len(query) == 0 {
 		return c.items
+	}
+	if c.index == nil && !c.searched {
+		// One search (a CLI lookup) is cheaper as a scan than as an index
+		// built and thrown away; a second one pays for the index.
+		c.searched = true
+		var out []*stored
+		for _, s := range c.items {
+			if s.matches(query) {
+				out = append(out, s)
+			}
+		}
+		return out
 	}
 	if c.index == nil {
 		c.index = make(map[string][]int, len(c.items))
