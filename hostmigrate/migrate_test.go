@@ -328,6 +328,35 @@ func TestLockedWithoutPrompter(t *testing.T) {
 	}
 }
 
+// TestLockedUnlockedThroughPrompt locks the host collection; the scripted
+// prompter types the login password into gnome-keyring's unlock prompt, and
+// the items move.
+func TestLockedUnlockedThroughPrompt(t *testing.T) {
+	h := startHost(t)
+	ctx := ctxT(t)
+	h.store("Locked", "sl", "app", "mp-locked")
+	h.lock()
+	prompter := h.bus.StartPrompter(t, testpeer.AcceptPrompts(hostPassword))
+	dst := openDst(t, filepath.Join(t.TempDir(), "k.keyring"))
+	rep, err := Migrate(ctx, h.svc, dst, []secret.Attributes{{"app": "mp-locked"}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Moved) != 1 || len(rep.Failed) != 0 {
+		t.Fatalf("report %+v", rep)
+	}
+	if len(prompter.Prompts()) == 0 {
+		t.Error("no unlock prompt reached the prompter")
+	}
+	recs := records(t, dst)
+	if len(recs) != 1 || string(recs[0].Secret.Bytes()) != "sl" {
+		t.Fatalf("file holds %d records", len(recs))
+	}
+	if h.lookup("app", "mp-locked") != "" {
+		t.Error("the host item is still there")
+	}
+}
+
 // TestImportFileV0 imports the login.keyring the real gnome-keyring of the
 // test wrote, and the committed fixture.
 func TestImportFileV0(t *testing.T) {
