@@ -1,0 +1,50 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestMigrateFromFile imports gnome-keyring's legacy v0 file and a
+// libsecret v1 file (the committed fixtures, written by the real tools)
+// into a file keyring; a re-run finds everything already present.
+func TestMigrateFromFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dst.keyring")
+	env := fileEnv(t, path, "destination password")
+	v0 := append(append([]string(nil), env...), "MONEYPENNY_SOURCE_PASSWORD=moneypenny-v0")
+	r := must(t, mp(t, v0, "", "migrate", "--from-file", "../../testdata/legacykeyring/login.keyring"), 0)
+	if !strings.Contains(r.stdout, "moved 3,") {
+		t.Fatalf("v0 import summary: %q", r.stdout)
+	}
+	if got := must(t, secretTool(t, env, "", "lookup", "service", "github.com", "username", "alice"), 0).stdout; got != "ghp_v0EXAMPLE0123456789" {
+		t.Fatalf("libsecret reads %q from the imported v0 item", got)
+	}
+	// Wrong source password: an error, nothing written.
+	bad := append(append([]string(nil), env...), "MONEYPENNY_SOURCE_PASSWORD=wrong")
+	if r := mp(t, bad, "", "migrate", "--from-file", "../../testdata/filekeyring/libsecret-v1.keyring"); r.code != 1 {
+		t.Fatalf("import with a wrong source password: %+v", r)
+	}
+	v1 := append(append([]string(nil), env...), "MONEYPENNY_SOURCE_PASSWORD=moneypenny-v1")
+	r = must(t, mp(t, v1, "", "migrate", "--json", "--from-file", "../../testdata/filekeyring/libsecret-v1.keyring"), 0)
+	var rep struct {
+		Moved, AlreadyPresent, Skipped, Failed []json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("--json report %q: %v", r.stdout, err)
+	}
+	// The v1 fixture holds the v0 fixture's Postgres and note items again
+	// (already present), and its GitHub item has the same attributes with
+	// another secret: skipped, not overwritten, without --replace.
+	if len(rep.Moved) != 0 || len(rep.AlreadyPresent) != 2 || len(rep.Skipped) != 1 || len(rep.Failed) != 0 {
+		t.Fatalf("v1 import report: %s", r.stdout)
+	}
+	r = must(t, mp(t, v1, "", "migrate", "--replace", "--from-file", "../../testdata/filekeyring/libsecret-v1.keyring"), 0)
+	if !strings.Contains(r.stdout, "moved 1, already present 2, skipped 0") {
+		t.Fatalf("--replace summary: %q", r.stdout)
+	}
+	if got := must(t, secretTool(t, env, "", "lookup", "username", "alice"), 0).stdout; got != "ghp_v1REPLACED0123456789" {
+		t.Fatalf("after --replace libsecret reads %q", got)
+	}
+}
