@@ -2,11 +2,13 @@ package dbusservice
 
 import (
 	"context"
+	"fmt"
 	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/moneypenny-go/keyring/internal/testpeer"
 	"github.com/moneypenny-go/keyring/secret"
 )
 
@@ -54,7 +56,7 @@ func BenchmarkLookupVsLibsecret(b *testing.B) {
 	cmd.Env = k.bus.Env()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		b.Skipf("libsecret via python-gi (python3-gi, gir1.2-secret-1) unavailable: %v\n%s", err, out)
+		testpeer.Missing(b, fmt.Sprintf("libsecret via python-gi (python3-gi, gir1.2-secret-1): %v\n%s", err, out))
 	}
 	theirs, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
 	if err != nil {
