@@ -33,7 +33,12 @@
 //     several processes serialise on a flock of "<file>.lock"; a writer
 //     that does not lock (libsecret) is detected by the file's identity,
 //     size and modification time, and the change is re-applied to the fresh
-//     contents instead of overwriting theirs.
+//     contents instead of overwriting theirs. On Linux the new version is
+//     swapped in atomically (renameat2 RENAME_EXCHANGE), so a libsecret
+//     write that lands after our last check is read back and kept; while
+//     libsecret is mid-write (GLib's .goutputstream-* file exists) we wait
+//     for it rather than race its rename. What remains is GLib's own
+//     microsecond window between its check and creating that file.
 //   - Secrets stay in byte slices that are wiped when no longer needed.
 //
 // A file changed by another process is reloaded before the next

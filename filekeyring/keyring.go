@@ -340,6 +340,17 @@ func (k *Keyring) update(ctx context.Context, change func(c *contents) (changed 
 		if k.beforeInstall != nil {
 			k.beforeInstall()
 		}
+		if glibWriting(filepath.Dir(k.path)) {
+			// libsecret is mid-write: it checked the file before our
+			// version existed and would rename its own over ours. Let it
+			// finish, then apply the change to what it wrote.
+			os.Remove(tmp)
+			if err := waitForGlib(ctx, filepath.Dir(k.path)); err != nil {
+				return k.fail("waiting for another writer: %w", err)
+			}
+			attempt-- // waiting for libsecret is not a failed attempt; ctx bounds it
+			continue
+		}
 		displaced, err := install(tmp, k.path)
 		if errors.Is(err, errRaced) {
 			os.Remove(tmp)

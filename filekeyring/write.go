@@ -127,3 +127,39 @@ func removeStaleTemps(path string) {
 		os.Remove(name)
 	}
 }
+
+// glibTempPrefix is the temporary file GLib's g_file_replace_contents, and
+// so libsecret, writes next to the keyring before renaming it into place.
+const glibTempPrefix = ".goutputstream-"
+
+// staleGlibTemp is the age after which a GLib temporary file is taken for
+// the leftover of a crashed writer rather than a write in progress.
+const staleGlibTemp = 10 * time.Second
+
+// glibWriting reports whether a GLib writer (libsecret) is between its own
+// check of the file and its rename: while its temporary file exists, a
+// write of ours could be replaced by the older-based version it is about
+// to rename over the keyring.
+func glibWriting(dir string) bool {
+	names, _ := filepath.Glob(filepath.Join(dir, glibTempPrefix+"*"))
+	for _, name := range names {
+		if fi, err := os.Stat(name); err == nil && time.Since(fi.ModTime()) < staleGlibTemp {
+			return true
+		}
+	}
+	return false
+}
+
+// waitForGlib waits, bounded by ctx and staleGlibTemp, until no GLib
+// writer is mid-write in dir.
+func waitForGlib(ctx context.Context, dir string) error {
+	deadline := time.Now().Add(staleGlibTemp)
+	for glibWriting(dir) && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	return nil
+}
