@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/moneypenny-go/keyring/filekeyring"
+	"github.com/moneypenny-go/keyring/secret"
 )
 
 // apply decides every candidate against what dst holds, writes the movers in
@@ -37,7 +38,7 @@ func apply(ctx context.Context, dst *filekeyring.Keyring, cands []*candidate, op
 		case toMove:
 			recs = append(recs, filekeyring.Record{
 				Label:      c.entry.Label,
-				Attributes: c.entry.Attributes.Clone(),
+				Attributes: fileAttributes(file, c.entry.Attributes),
 				Secret:     c.value.Clone(),
 				Created:    c.created,
 				Modified:   c.modified,
@@ -106,4 +107,17 @@ func wipeAll(cands []*candidate) {
 	for _, c := range cands {
 		c.value.Wipe()
 	}
+}
+
+// fileAttributes is the attribute set to write for a candidate: its own,
+// or, when it replaces a file item that differs from it only by
+// xdg:schema (see sameAttributes), that item's exact set, so the file's
+// replace-by-exact-set finds the item instead of adding a second one.
+func fileAttributes(file []held, attrs secret.Attributes) secret.Attributes {
+	for _, h := range file {
+		if !h.attrs.Equal(attrs) && sameAttributes(h.attrs, attrs) {
+			return h.attrs.Clone()
+		}
+	}
+	return attrs.Clone()
 }

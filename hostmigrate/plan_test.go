@@ -51,3 +51,28 @@ func TestDecide(t *testing.T) {
 		}
 	}
 }
+
+// TestXDGSchemaOnOneSide: gnome-keyring reports xdg:schema for some items
+// and not others; such a pair is the same item, and a replacement keeps the
+// file's exact set so the file replaces instead of duplicating.
+func TestXDGSchemaOnOneSide(t *testing.T) {
+	plain := secret.Attributes{"app": "a", "user": "u"}
+	schema := secret.Attributes{"app": "a", "user": "u", "xdg:schema": "org.freedesktop.Secret.Generic"}
+	if !sameAttributes(plain, schema) || !sameAttributes(schema, plain) {
+		t.Fatal("an xdg:schema on one side only makes the items differ")
+	}
+	other := secret.Attributes{"app": "a", "user": "u", "xdg:schema": "org.example.Other"}
+	if sameAttributes(schema, other) {
+		t.Fatal("different schemas on both sides are the same item")
+	}
+	if sameAttributes(plain, secret.Attributes{"app": "a"}) {
+		t.Fatal("a subset is the same item")
+	}
+	file := []held{{attrs: plain}}
+	if got := fileAttributes(file, schema); !got.Equal(plain) {
+		t.Fatalf("replacement writes %v, want the file's %v", got, plain)
+	}
+	if got := fileAttributes(nil, schema); !got.Equal(schema) {
+		t.Fatalf("new item writes %v", got)
+	}
+}
