@@ -63,7 +63,20 @@ for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
     echo "   $pkg $target"
-    go test -run='^$' -fuzz="^${target}\$" -fuzztime="${FUZZTIME:-10s}" "$pkg" >/dev/null
+    # A crash is reported with "Failing input written to"; any other failure
+    # of the fuzzing engine itself (a worker lost on a loaded machine) gets
+    # one more run, and is reported if it happens again.
+    for try in 1 2; do
+      if out=$(go test -run='^$' -fuzz="^${target}\$" -fuzztime="${FUZZTIME:-10s}" -parallel=1 "$pkg" 2>&1); then
+        break
+      fi
+      if [ "$try" = 2 ] || grep -q "Failing input written to" <<<"$out"; then
+        echo "$out" | grep -v '^fuzz: elapsed' | tail -40
+        exit 1
+      fi
+      echo "   (fuzzing engine failed without a failing input; running once more)"
+      echo "$out" | grep -v '^fuzz: elapsed' | tail -5 | sed 's/^/     /'
+    done
   done
 done
 
