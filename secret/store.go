@@ -52,9 +52,10 @@ type NewItem struct {
 // Item is one stored secret with its metadata. Getters read the backend's
 // current state; setters write through at once.
 type Item interface {
-	// ID is stable for the item's life in this Store: a D-Bus object path, a
-	// key serial, a target name, or for the file keyring a digest of its
-	// hashed attributes and creation time.
+	// ID identifies the item within this Store while it is open: a D-Bus
+	// object path, a kernel key serial, a credential target name, or for the
+	// file keyring (whose format has no identifiers) a handle assigned when
+	// the item is loaded and carried across reloads and edits.
 	ID() string
 	Label(ctx context.Context) (string, error)
 	SetLabel(ctx context.Context, label string) error
