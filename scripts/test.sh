@@ -63,19 +63,27 @@ for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
     echo "   $pkg $target"
-    # A crash is reported with "Failing input written to"; any other failure
-    # of the fuzzing engine itself (a worker lost on a loaded machine) gets
-    # one more run, and is reported if it happens again.
+    # A crash always writes "Failing input written to testdata/fuzz/...". A
+    # bare "context deadline exceeded" without one is Go 1.26's fuzzing
+    # coordinator racing its own -fuzztime deadline (golang/go#75804, fixed in
+    # Go 1.27), not a finding: it is run again, and tolerated with a warning
+    # if it recurs. Any other failure fails the run.
     for try in 1 2; do
       if out=$(go test -run='^$' -fuzz="^${target}\$" -fuzztime="${FUZZTIME:-10s}" -parallel=1 "$pkg" 2>&1); then
         break
       fi
-      if [ "$try" = 2 ] || grep -q "Failing input written to" <<<"$out"; then
-        echo "$out" | grep -v '^fuzz: elapsed' | tail -40
+      body=$(echo "$out" | grep -v '^fuzz: elapsed')
+      if grep -q "Failing input written to" <<<"$out" ||
+         ! grep -q "context deadline exceeded" <<<"$out" ||
+         grep -qE "panic:|_test\.go:[0-9]+:" <<<"$out"; then
+        echo "$body" | tail -40
         exit 1
       fi
-      echo "   (fuzzing engine failed without a failing input; running once more)"
-      echo "$out" | grep -v '^fuzz: elapsed' | tail -5 | sed 's/^/     /'
+      if [ "$try" = 2 ]; then
+        echo "   warning: $target hit Go's fuzz-deadline race twice (golang/go#75804); no failing input"
+      else
+        echo "   (Go's fuzz-deadline race, golang/go#75804, no failing input; running once more)"
+      fi
     done
   done
 done
