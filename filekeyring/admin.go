@@ -102,11 +102,10 @@ func (k *Keyring) Repair(ctx context.Context) (int, error) {
 		kept := c.items[:0:0]
 		n = 0
 		for _, s := range c.items {
-			if s.valid(k.key) {
-				if _, err := s.decrypt(k.key); err == nil {
-					kept = append(kept, s)
-					continue
-				}
+			if d, err := s.decrypt(k.key); err == nil {
+				wipe(d.secret)
+				kept = append(kept, s)
+				continue
 			}
 			n++
 		}
@@ -125,26 +124,25 @@ func (k *Keyring) ChangePassword(ctx context.Context, password []byte) error {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	var newKey []byte
+	// Derive once, outside update: a retry after another writer's change
+	// re-encrypts, it does not repeat the key derivation.
+	salt, err := newSalt()
+	if err != nil {
+		return err
+	}
+	newKey := deriveKey(password, salt, defaultIterations)
 	oldID := k.cacheID()
-	err := k.update(ctx, func(c *contents) (bool, error) {
-		salt, err := newSalt()
-		if err != nil {
-			return false, err
-		}
-		key := deriveKey(password, salt, defaultIterations)
+	err = k.update(ctx, func(c *contents) (bool, error) {
 		items := make([]*stored, 0, len(c.items))
 		for _, s := range c.items {
 			d, err := s.decrypt(k.key)
 			if err != nil {
-				wipe(key)
 				return false, fmt.Errorf("an item does not decrypt with the current password (run repair to drop such items first): %w",
 					secret.ErrCorrupt)
 			}
-			n, err := encrypt(key, d)
+			n, err := encrypt(newKey, d)
 			wipe(d.secret)
 			if err != nil {
-				wipe(key)
 				return false, err
 			}
 			n.id = s.id
@@ -152,8 +150,6 @@ func (k *Keyring) ChangePassword(ctx context.Context, password []byte) error {
 		}
 		c.salt, c.iterations, c.usage, c.items = salt, defaultIterations, 0, items
 		c.modified = k.now()
-		wipe(newKey)
-		newKey = key
 		return true, nil
 	})
 	if err != nil {

@@ -10,19 +10,19 @@ import (
 	"github.com/moneypenny-go/keyring/secret"
 )
 
-// bigKeyring writes an n-item keyring in one Import and returns its path.
-func bigKeyring(b *testing.B, n int) string {
+// bigKeyring writes an n-item keyring in one Import and returns it, open;
+// it is closed when the benchmark ends.
+func bigKeyring(b *testing.B, n int) *Keyring {
 	b.Helper()
-	path := tempPath(b)
-	k, err := Open(context.Background(), path, []byte("bench"))
+	k, err := Open(context.Background(), tempPath(b), []byte("bench"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer k.Close()
+	b.Cleanup(func() { k.Close() })
 	if _, _, err := k.Import(context.Background(), benchRecords(n), false); err != nil {
 		b.Fatal(err)
 	}
-	return path
+	return k
 }
 
 func benchRecords(n int) []Record {
@@ -50,7 +50,7 @@ func BenchmarkKDF(b *testing.B) {
 // BenchmarkUnlock opens a 1,000-item keyring: read, parse, derive, verify.
 // Compare with BenchmarkKDF (target ≤ 1.2×).
 func BenchmarkUnlock(b *testing.B) {
-	path := bigKeyring(b, 1000)
+	path := bigKeyring(b, 1000).Path()
 	for b.Loop() {
 		k, err := Open(context.Background(), path, []byte("bench"))
 		if err != nil {
@@ -63,12 +63,7 @@ func BenchmarkUnlock(b *testing.B) {
 // BenchmarkLookup10k searches an unlocked 10,000-item keyring for one item
 // and decrypts its secret (target ≤ 200 µs).
 func BenchmarkLookup10k(b *testing.B) {
-	path := bigKeyring(b, 10000)
-	k, err := Open(context.Background(), path, []byte("bench"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer k.Close()
+	k := bigKeyring(b, 10000)
 	ctx := context.Background()
 	q := secret.Attributes{"service": "service7777", "username": "user7777"}
 	for b.Loop() {
@@ -87,12 +82,7 @@ func BenchmarkLookup10k(b *testing.B) {
 // BenchmarkStore10k replaces one item in a 10,000-item keyring: a full,
 // synced rewrite of the file each time.
 func BenchmarkStore10k(b *testing.B) {
-	path := bigKeyring(b, 10000)
-	k, err := Open(context.Background(), path, []byte("bench"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer k.Close()
+	k := bigKeyring(b, 10000)
 	ctx := context.Background()
 	attrs := secret.Attributes{"service": "service42", "username": "user42"}
 	for b.Loop() {
@@ -125,7 +115,7 @@ func BenchmarkImport10k(b *testing.B) {
 // BenchmarkMemory10k reports the heap an open 10,000-item keyring holds,
 // as a multiple of the file's size (target ≤ 3).
 func BenchmarkMemory10k(b *testing.B) {
-	path := bigKeyring(b, 10000)
+	path := bigKeyring(b, 10000).Path()
 	fi, err := os.Stat(path)
 	if err != nil {
 		b.Fatal(err)

@@ -82,11 +82,10 @@ func verify(key, blob []byte) bool {
 	return hmac.Equal(m.Sum(nil), blob[len(blob)-macSize:])
 }
 
-// open verifies and decrypts a blob. The result holds the secret.
-func open(key, blob []byte) ([]byte, error) {
-	if !verify(key, blob) {
-		return nil, errMAC
-	}
+// decryptBlob decrypts a blob whose MAC the caller has verified (see
+// stored.valid, which checks each item once per key). The result holds the
+// secret.
+func decryptBlob(key, blob []byte) ([]byte, error) {
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, err

@@ -245,7 +245,10 @@ type decrypted struct {
 }
 
 func (s *stored) decrypt(key []byte) (*decrypted, error) {
-	plain, err := open(key, s.blob)
+	if !s.valid(key) {
+		return nil, errMAC
+	}
+	plain, err := decryptBlob(key, s.blob)
 	if err != nil {
 		return nil, err
 	}
@@ -264,6 +267,11 @@ func (s *stored) decrypt(key []byte) (*decrypted, error) {
 
 // encrypt builds the stored form of an item.
 func encrypt(key []byte, d *decrypted) (*stored, error) {
+	return encryptHashed(key, d, hashAttributes(key, d.attrs))
+}
+
+// encryptHashed is encrypt with the attribute hashes already computed.
+func encryptHashed(key []byte, d *decrypted, hashed []gvariant.BytesPair) (*stored, error) {
 	it := &gvariant.Item{Label: d.label, Created: d.created, Modified: d.modified, Secret: d.secret}
 	for _, n := range d.attrs.Names() {
 		it.Attributes = append(it.Attributes, gvariant.StringPair{Name: n, Value: d.attrs[n]})
@@ -274,5 +282,5 @@ func encrypt(key []byte, d *decrypted) (*stored, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &stored{hashed: hashAttributes(key, d.attrs), blob: blob, check: good}, nil
+	return &stored{hashed: hashed, blob: blob, check: good}, nil
 }

@@ -87,15 +87,15 @@ func (k *Keyring) store(ctx context.Context, recs []Record, replace []bool) (ids
 			if !r.Modified.IsZero() {
 				d.modified = uint64(r.Modified.Unix())
 			}
-			s, err := encrypt(k.key, d)
-			if err != nil {
-				return false, err
-			}
+			hashed := hashAttributes(k.key, d.attrs)
+			var id string
 			if replace[i] {
+				// Drop every item with exactly these attributes; the new one
+				// takes the first one's identity and creation time.
 				kept := c.items[:0:0]
 				var oldest *stored
 				for _, o := range c.items {
-					if o.sameAttributes(s.hashed) {
+					if o.sameAttributes(hashed) {
 						if oldest == nil {
 							oldest = o
 						}
@@ -105,7 +105,7 @@ func (k *Keyring) store(ctx context.Context, recs []Record, replace []bool) (ids
 				}
 				if oldest != nil {
 					replaced++
-					s.id = oldest.id
+					id = oldest.id
 					if r.Created.IsZero() {
 						prev, err := oldest.decrypt(k.key)
 						if err != nil {
@@ -113,14 +113,15 @@ func (k *Keyring) store(ctx context.Context, recs []Record, replace []bool) (ids
 						}
 						wipe(prev.secret)
 						d.created = prev.created
-						if s, err = encrypt(k.key, d); err != nil {
-							return false, err
-						}
-						s.id = oldest.id
 					}
 				}
 				c.items = kept
 			}
+			s, err := encryptHashed(k.key, d, hashed)
+			if err != nil {
+				return false, err
+			}
+			s.id = id
 			if s.id == "" {
 				s.id = k.newID()
 				added++
