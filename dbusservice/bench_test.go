@@ -27,10 +27,7 @@ func benchKeyring(b *testing.B, n int) *benchPeer {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = s.Close() })
-	c, err := s.DefaultCollection(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := defaultCollection(b, ctx, s)
 	items := make([]*Item, n)
 	for i := range items {
 		items[i], err = c.Create(ctx, fmt.Sprint("bench ", i),

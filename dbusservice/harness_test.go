@@ -206,3 +206,13 @@ func noMatchRulesLeft(t *testing.T, s *Service) {
 		t.Fatalf("%d match rules left on the connection", n)
 	}
 }
+
+// defaultCollection returns s's default collection or ends the test.
+func defaultCollection(t testing.TB, ctx context.Context, s *Service) *Collection {
+	t.Helper()
+	c, err := s.DefaultCollection(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

@@ -18,10 +18,7 @@ func TestSecretToolInterop(t *testing.T) {
 	k := startKeyring(t, peerConfig{})
 	s := k.connect()
 	ctx := testCtx(t)
-	c, err := s.DefaultCollection(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := defaultCollection(t, ctx, s)
 
 	// libsecret -> us
 	if out, err := k.tool("from secret-tool ✓\nline 2", "secret-tool", "store", "--label=Stored by secret-tool",
@@ -98,10 +95,7 @@ func TestSecretStorageInterop(t *testing.T) {
 	k := startKeyring(t, peerConfig{})
 	s := k.connect()
 	ctx := testCtx(t)
-	c, err := s.DefaultCollection(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := defaultCollection(t, ctx, s)
 	bin := []byte{0, 0xff, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0}
 	if _, err := c.CreateItem(ctx, "From go", secret.Attributes{"app": "secretstorage-interop", "dir": "go-to-python"},
 		secret.NewWithContentType(append([]byte(nil), bin...), secret.ContentTypeBinary), true); err != nil {

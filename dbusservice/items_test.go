@@ -15,10 +15,7 @@ func TestCreateSearchReplaceDelete(t *testing.T) {
 	k := startKeyring(t, peerConfig{})
 	s := k.connect()
 	ctx := testCtx(t)
-	c, err := s.DefaultCollection(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := defaultCollection(t, ctx, s)
 	attrs := secret.Attributes{"service": "crud.example", "username": "alice"}
 	it, err := c.Create(ctx, "first", attrs, secret.NewString("one"), true)
 	if err != nil {
@@ -73,10 +70,7 @@ func TestContentTypeAndBinarySecret(t *testing.T) {
 	k := startKeyring(t, peerConfig{})
 	s := k.connect()
 	ctx := testCtx(t)
-	c, err := s.DefaultCollection(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := defaultCollection(t, ctx, s)
 	bin := []byte{0, 1, 2, 0xff, 0xfe, 0, 16, 16, 16}
 	it, err := c.Create(ctx, "bin", secret.Attributes{"kind": "binary"},
 		secret.NewWithContentType(append([]byte(nil), bin...), secret.ContentTypeBinary), true)
@@ -128,10 +122,7 @@ func TestGetSecretsMany(t *testing.T) {
 	k := startKeyring(t, peerConfig{})
 	s := k.connect()
 	ctx := testCtx(t)
-	c, err := s.DefaultCollection(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := defaultCollection(t, ctx, s)
 	const n = 60
 	var items []*Item
 	want := map[dbus.ObjectPath]string{}
@@ -167,10 +158,7 @@ func TestInvalidArguments(t *testing.T) {
 	k := startKeyring(t, peerConfig{})
 	s := k.connect()
 	ctx := testCtx(t)
-	c, err := s.DefaultCollection(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := defaultCollection(t, ctx, s)
 	for name, attrs := range map[string]secret.Attributes{
 		"empty name": {"": "x"},
 		"nul":        {"a": "b\x00c"},
@@ -197,10 +185,7 @@ func TestSessionReopenedAfterNoSession(t *testing.T) {
 	k := startKeyring(t, peerConfig{})
 	s := k.connect()
 	ctx := testCtx(t)
-	c, err := s.DefaultCollection(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := defaultCollection(t, ctx, s)
 	it, err := c.Create(ctx, "x", secret.Attributes{"reopen": "1"}, secret.NewString("still here"), true)
 	if err != nil {
 		t.Fatal(err)

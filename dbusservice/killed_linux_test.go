@@ -17,10 +17,7 @@ func TestServiceKilledMidCall(t *testing.T) {
 	k := startKeyring(t, peerConfig{})
 	s := k.connect()
 	ctx := testCtx(t)
-	c, err := s.DefaultCollection(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := defaultCollection(t, ctx, s)
 	pid := k.daemon.Process.Pid
 	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)

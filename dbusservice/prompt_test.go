@@ -16,10 +16,7 @@ import (
 func lockedItem(t *testing.T, s *Service) (*Collection, *Item) {
 	t.Helper()
 	ctx := testCtx(t)
-	c, err := s.DefaultCollection(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := defaultCollection(t, ctx, s)
 	it, err := c.Create(ctx, "locked item", secret.Attributes{"lock": "test"}, secret.NewString("behind the lock"), true)
 	if err != nil {
 		t.Fatal(err)

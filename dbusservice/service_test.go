@@ -23,10 +23,7 @@ func TestConnectAndReadAlias(t *testing.T) {
 	if _, err := s.ReadAlias(ctx, "no-such-alias"); !errors.Is(err, secret.ErrNotFound) {
 		t.Fatalf("ReadAlias of an unknown alias: %v, want ErrNotFound", err)
 	}
-	c, err := s.DefaultCollection(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := defaultCollection(t, ctx, s)
 	if c.Path() != p {
 		t.Fatalf("default collection %s, alias says %s", c.Path(), p)
 	}

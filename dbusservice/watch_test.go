@@ -33,10 +33,7 @@ func TestWatchItemEvents(t *testing.T) {
 	s := k.connect()
 	other := k.connect() // changes made by another client are seen too
 	ctx := testCtx(t)
-	c, err := s.DefaultCollection(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := defaultCollection(t, ctx, s)
 	wctx, stop := context.WithCancel(ctx)
 	svcEvents, err := s.Watch(wctx)
 	if err != nil {
