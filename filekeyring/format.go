@@ -40,6 +40,24 @@ type stored struct {
 	// unchecked until first needed, so opening a large file costs one MAC
 	// rather than one per item.
 	check verdict
+	// meta caches the label, attributes and times once decrypted (never
+	// the secret): a stored item never changes, edits make a new one.
+	meta *decrypted
+}
+
+// metadata returns the item's label, attributes and times, decrypting once.
+// The result is shared: callers copy what they hand out.
+func (s *stored) metadata(key []byte) (*decrypted, error) {
+	if s.meta == nil {
+		d, err := s.decrypt(key)
+		if err != nil {
+			return nil, err
+		}
+		wipe(d.secret)
+		d.secret = nil
+		s.meta = d
+	}
+	return s.meta, nil
 }
 
 type verdict uint8
@@ -140,7 +158,7 @@ func (c *contents) clone() *contents {
 // forgetChecks drops cached verdicts after the key changed.
 func (c *contents) forgetChecks() {
 	for _, s := range c.items {
-		s.check = unchecked
+		s.check, s.meta = unchecked, nil
 	}
 }
 

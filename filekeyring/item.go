@@ -23,11 +23,9 @@ var _ secret.Item = (*Item)(nil)
 // and carried across reloads and edits.
 func (it *Item) ID() string { return it.id }
 
-// get decrypts the item's current version.
-func (it *Item) get(ctx context.Context) (*decrypted, error) {
+// find returns the item's current version, with k.mu held by the caller.
+func (it *Item) find(ctx context.Context) (*stored, error) {
 	k := it.k
-	k.mu.Lock()
-	defer k.mu.Unlock()
 	if err := k.readable(ctx); err != nil {
 		return nil, err
 	}
@@ -35,7 +33,19 @@ func (it *Item) get(ctx context.Context) (*decrypted, error) {
 	if s == nil {
 		return nil, fmt.Errorf("filekeyring: item %s: %w", it.id, secret.ErrNotFound)
 	}
-	d, err := s.decrypt(k.key)
+	return s, nil
+}
+
+// meta returns the item's label, attributes and times (shared; copy the
+// attributes before handing them out).
+func (it *Item) meta(ctx context.Context) (*decrypted, error) {
+	it.k.mu.Lock()
+	defer it.k.mu.Unlock()
+	s, err := it.find(ctx)
+	if err != nil {
+		return nil, err
+	}
+	d, err := s.metadata(it.k.key)
 	if err != nil {
 		return nil, fmt.Errorf("filekeyring: item %s: %w", it.id, err)
 	}
@@ -43,47 +53,49 @@ func (it *Item) get(ctx context.Context) (*decrypted, error) {
 }
 
 func (it *Item) Label(ctx context.Context) (string, error) {
-	d, err := it.get(ctx)
+	d, err := it.meta(ctx)
 	if err != nil {
 		return "", err
 	}
-	wipe(d.secret)
 	return d.label, nil
 }
 
 func (it *Item) Attributes(ctx context.Context) (secret.Attributes, error) {
-	d, err := it.get(ctx)
+	d, err := it.meta(ctx)
 	if err != nil {
 		return nil, err
 	}
-	wipe(d.secret)
-	return d.attrs, nil
+	return d.attrs.Clone(), nil
 }
 
 // Secret returns a copy of the secret for the caller to wipe.
 func (it *Item) Secret(ctx context.Context) (*secret.Value, error) {
-	d, err := it.get(ctx)
+	it.k.mu.Lock()
+	defer it.k.mu.Unlock()
+	s, err := it.find(ctx)
 	if err != nil {
 		return nil, err
+	}
+	d, err := s.decrypt(it.k.key)
+	if err != nil {
+		return nil, fmt.Errorf("filekeyring: item %s: %w", it.id, err)
 	}
 	return secret.New(d.secret), nil
 }
 
 func (it *Item) Created(ctx context.Context) (time.Time, error) {
-	d, err := it.get(ctx)
+	d, err := it.meta(ctx)
 	if err != nil {
 		return time.Time{}, err
 	}
-	wipe(d.secret)
 	return time.Unix(int64(d.created), 0), nil
 }
 
 func (it *Item) Modified(ctx context.Context) (time.Time, error) {
-	d, err := it.get(ctx)
+	d, err := it.meta(ctx)
 	if err != nil {
 		return time.Time{}, err
 	}
-	wipe(d.secret)
 	return time.Unix(int64(d.modified), 0), nil
 }
 
