@@ -120,9 +120,12 @@ func parse(data []byte) (*contents, error) {
 		items:      make([]*stored, len(f.Items)),
 	}
 	// Blobs and hashes alias data, which nothing writes to: a large file
-	// is held once, not copied item by item.
+	// is held once, not copied item by item. The items live in one slab:
+	// one allocation instead of one per item.
+	slab := make([]stored, len(f.Items))
 	for i, it := range f.Items {
-		c.items[i] = &stored{blob: it.Blob, hashed: it.Attributes}
+		slab[i] = stored{blob: it.Blob, hashed: it.Attributes}
+		c.items[i] = &slab[i]
 	}
 	return c, nil
 }

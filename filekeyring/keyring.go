@@ -125,11 +125,7 @@ func (k *Keyring) adopt(c *contents, st stamp) {
 	if k.c != nil {
 		k.carryIDs(k.c, c)
 	}
-	for _, s := range c.items {
-		if s.id == "" {
-			s.id = k.newID()
-		}
-	}
+	k.assignIDs(c.items)
 	if k.key != nil && (k.c == nil || !bytes.Equal(k.c.salt, c.salt) || k.c.iterations != c.iterations) {
 		// Re-keyed by someone else: the old key is useless now.
 		k.forgetKey()
@@ -170,6 +166,34 @@ func (k *Keyring) carryIDs(old, c *contents) {
 func (k *Keyring) newID() string {
 	k.nextID++
 	return strconv.FormatUint(k.nextID, 10)
+}
+
+// assignIDs gives every item without an ID a new one. The IDs are cut from
+// one string: a freshly opened file of thousands of items would otherwise
+// cost an allocation per item for a few digits each.
+func (k *Keyring) assignIDs(items []*stored) {
+	var digits []byte
+	var ends []int
+	next := k.nextID
+	for _, s := range items {
+		if s.id == "" {
+			next++
+			digits = strconv.AppendUint(digits, next, 10)
+			ends = append(ends, len(digits))
+		}
+	}
+	if len(ends) == 0 {
+		return
+	}
+	all, start, i := string(digits), 0, 0
+	for _, s := range items {
+		if s.id == "" {
+			s.id = all[start:ends[i]]
+			start = ends[i]
+			i++
+		}
+	}
+	k.nextID = next
 }
 
 // cacheID names the key in the key cache: the file and its salt, so a

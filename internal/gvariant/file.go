@@ -46,11 +46,21 @@ func EncodeFile(f *File) []byte {
 	})
 }
 
-// DecodeFile parses a keyring body. Byte slices in the result alias b.
-func DecodeFile(b []byte) (*File, error) {
-	parts, err := splitTuple(b, []member{
+var (
+	fileMembers = []member{
 		{align: 4, size: 4}, {align: 1}, {align: 4, size: 4}, {align: 8, size: 8}, {align: 4, size: 4}, {align: 1},
-	})
+	}
+	itemMembers = []member{{align: 1}, {align: 1}}
+)
+
+// DecodeFile parses a keyring body. Byte slices in the result alias b.
+//
+// A file holds thousands of items, each with a few attributes, so the
+// decoder allocates per file rather than per item: the attributes of all
+// items share a few large backing arrays and attribute names are interned.
+func DecodeFile(b []byte) (*File, error) {
+	var buf [6][]byte
+	parts, err := splitTuple(buf[:0], b, fileMembers)
 	if err != nil {
 		return nil, err
 	}
@@ -61,21 +71,47 @@ func DecodeFile(b []byte) (*File, error) {
 		Modified:   binary.LittleEndian.Uint64(parts[3]),
 		Usage:      binary.LittleEndian.Uint32(parts[4]),
 	}
-	elems, err := splitArray(parts[5], 1)
+	items, err := newArrayIter(parts[5], 1)
 	if err != nil {
 		return nil, err
 	}
-	f.Items = make([]HashedItem, len(elems))
-	for i, e := range elems {
-		p, err := splitTuple(e, []member{{align: 1}, {align: 1}})
-		if err != nil {
-			return nil, err
-		}
-		attrs, err := DecodeBytesDict(p[0])
-		if err != nil {
-			return nil, err
-		}
-		f.Items[i] = HashedItem{Attributes: attrs, Blob: p[1]}
+	if items.len() == 0 {
+		return f, nil
 	}
-	return f, nil
+	f.Items = make([]HashedItem, 0, items.len())
+	names := make(map[string]string)
+	var pairs []BytesPair // shared backing for the items' attributes
+	most := 0             // the most attributes an item has had
+	for {
+		e, ok, err := items.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return f, nil
+		}
+		var ibuf [2][]byte
+		p, err := splitTuple(ibuf[:0], e, itemMembers)
+		if err != nil {
+			return nil, err
+		}
+		attrs, err := newArrayIter(p[0], 1)
+		if err != nil {
+			return nil, err
+		}
+		if n := attrs.len(); cap(pairs)-len(pairs) < n {
+			// Room for this and the remaining items at the largest
+			// attribute count seen so far, in one new backing array.
+			most = max(most, n)
+			pairs = make([]BytesPair, 0, most*(items.len()-len(f.Items)))
+		}
+		start := len(pairs)
+		pairs, err = appendBytesDict(pairs, p[0], names)
+		if err != nil {
+			return nil, err
+		}
+		// Full slice expression: an append to one item's attributes must
+		// never write into the next item's.
+		f.Items = append(f.Items, HashedItem{Attributes: pairs[start:len(pairs):len(pairs)], Blob: p[1]})
+	}
 }

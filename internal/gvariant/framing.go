@@ -118,10 +118,12 @@ type member struct {
 	size  int // fixed size, or 0 for variable-size
 }
 
-// splitTuple returns the byte range of every member of a tuple. Members with
-// a fixed size need no framing; variable ones (except the last) each own
-// one offset, read from the end of the buffer backwards.
-func splitTuple(b []byte, members []member) ([][]byte, error) {
+// splitTuple appends the byte range of every member of a tuple to dst and
+// returns it. Members with a fixed size need no framing; variable ones
+// (except the last) each own one offset, read from the end of the buffer
+// backwards. Callers pass a small array on their stack as dst, so that
+// decoding a file of thousands of items does not allocate per tuple.
+func splitTuple(dst [][]byte, b []byte, members []member) ([][]byte, error) {
 	k := offsetSize(len(b))
 	nOffsets := 0
 	for i, m := range members {
@@ -133,7 +135,7 @@ func splitTuple(b []byte, members []member) ([][]byte, error) {
 		return nil, malformed("tuple of %d bytes too short for its %d offsets", len(b), nOffsets)
 	}
 	limit := len(b) - nOffsets*k
-	out := make([][]byte, len(members))
+	out := dst[:0]
 	pos, used := 0, 0
 	for i, m := range members {
 		start := align(pos, m.align)
@@ -155,40 +157,77 @@ func splitTuple(b []byte, members []member) ([][]byte, error) {
 		if start > end || end > limit {
 			return nil, malformed("tuple member %d spans %d..%d of %d", i, start, end, limit)
 		}
-		out[i] = b[start:end]
+		out = append(out, b[start:end])
 		pos = end
 	}
 	return out, nil
 }
 
-// splitArray returns the elements of an array of variable-size elements.
-func splitArray(b []byte, elemAlign int) ([][]byte, error) {
+// arrayIter walks the elements of an array of variable-size elements
+// without collecting them.
+type arrayIter struct {
+	b     []byte
+	k     int    // offset width
+	last  uint64 // where the offset table starts
+	align int
+	i, n  int
+	prev  int
+}
+
+func newArrayIter(b []byte, elemAlign int) (arrayIter, error) {
+	it := arrayIter{b: b, align: elemAlign}
 	if len(b) == 0 {
-		return nil, nil
+		return it, nil
 	}
 	k := offsetSize(len(b))
 	if k > len(b) {
-		return nil, malformed("array of %d bytes has no offset table", len(b))
+		return it, malformed("array of %d bytes has no offset table", len(b))
 	}
 	last := readOffset(b[len(b)-k:], k)
 	if last > uint64(len(b)-k) {
-		return nil, malformed("array offset table starts at %d, past %d", last, len(b))
+		return it, malformed("array offset table starts at %d, past %d", last, len(b))
 	}
 	table := len(b) - int(last)
 	if table%k != 0 {
-		return nil, malformed("array offset table of %d bytes is not a multiple of %d", table, k)
+		return it, malformed("array offset table of %d bytes is not a multiple of %d", table, k)
 	}
-	n := table / k
-	out := make([][]byte, n)
-	prev := 0
-	for i := 0; i < n; i++ {
-		end := readOffset(b[int(last)+i*k:], k)
-		start := align(prev, elemAlign)
-		if end > last || uint64(start) > end {
-			return nil, malformed("array element %d spans %d..%d of %d", i, start, end, last)
+	it.k, it.last, it.n = k, last, table/k
+	return it, nil
+}
+
+// len is the number of elements.
+func (it *arrayIter) len() int { return it.n }
+
+// next returns the next element; ok is false after the last one.
+func (it *arrayIter) next() (elem []byte, ok bool, err error) {
+	if it.i >= it.n {
+		return nil, false, nil
+	}
+	end := readOffset(it.b[int(it.last)+it.i*it.k:], it.k)
+	start := align(it.prev, it.align)
+	if end > it.last || uint64(start) > end {
+		return nil, false, malformed("array element %d spans %d..%d of %d", it.i, start, end, it.last)
+	}
+	it.i++
+	it.prev = int(end)
+	return it.b[start:int(end)], true, nil
+}
+
+// splitArray returns the elements of an array of variable-size elements.
+func splitArray(b []byte, elemAlign int) ([][]byte, error) {
+	it, err := newArrayIter(b, elemAlign)
+	if err != nil || it.len() == 0 {
+		return nil, err
+	}
+	out := make([][]byte, 0, it.len())
+	for {
+		e, ok, err := it.next()
+		if err != nil {
+			return nil, err
 		}
-		out[i] = b[start:int(end)]
-		prev = int(end)
+		if !ok {
+			return out, nil
+		}
+		out = append(out, e)
 	}
-	return out, nil
 }

@@ -27,10 +27,13 @@ func EncodeItem(it *Item) []byte {
 	})
 }
 
+var itemBodyMembers = []member{{align: 1}, {align: 1}, {align: 8, size: 8}, {align: 8, size: 8}, {align: 1}}
+
 // DecodeItem parses an item. The returned Secret is a copy, so the caller
 // can wipe b and keep the item, or wipe both.
 func DecodeItem(b []byte) (*Item, error) {
-	parts, err := splitTuple(b, []member{{align: 1}, {align: 1}, {align: 8, size: 8}, {align: 8, size: 8}, {align: 1}})
+	var buf [5][]byte
+	parts, err := splitTuple(buf[:0], b, itemBodyMembers)
 	if err != nil {
 		return nil, err
 	}

@@ -11,13 +11,19 @@ func encodeString(s string) []byte {
 }
 
 func decodeString(b []byte) (string, error) {
+	s, err := stringBytes(b)
+	return string(s), err
+}
+
+// stringBytes checks a serialised string and returns it without its nul.
+func stringBytes(b []byte) ([]byte, error) {
 	if len(b) == 0 || b[len(b)-1] != 0 {
-		return "", malformed("string is not NUL-terminated")
+		return nil, malformed("string is not NUL-terminated")
 	}
 	if bytes.IndexByte(b[:len(b)-1], 0) >= 0 {
-		return "", malformed("string contains a NUL byte")
+		return nil, malformed("string contains a NUL byte")
 	}
-	return string(b[:len(b)-1]), nil
+	return b[:len(b)-1], nil
 }
 
 func encodeU32(v uint32) []byte { return binary.LittleEndian.AppendUint32(nil, v) }
@@ -43,14 +49,27 @@ func encodeEntry(key string, value []byte) []byte {
 	})
 }
 
+var entryMembers = []member{{align: 1}, {align: 1}}
+
 func decodeEntry(b []byte) (string, []byte, error) {
-	parts, err := splitTuple(b, []member{{align: 1}, {align: 1}})
+	key, value, err := decodeEntryRaw(b)
 	if err != nil {
 		return "", nil, err
 	}
-	key, err := decodeString(parts[0])
+	return string(key), value, nil
+}
+
+// decodeEntryRaw splits a dict entry {sX}, checking the key is a valid
+// string; the key is returned without its nul and aliases b.
+func decodeEntryRaw(b []byte) (key, value []byte, err error) {
+	var buf [2][]byte
+	parts, err := splitTuple(buf[:0], b, entryMembers)
 	if err != nil {
-		return "", nil, err
+		return nil, nil, err
+	}
+	key, err = stringBytes(parts[0])
+	if err != nil {
+		return nil, nil, err
 	}
 	return key, parts[1], nil
 }
@@ -97,17 +116,39 @@ func EncodeBytesDict(pairs []BytesPair) []byte {
 // DecodeBytesDict parses an a{say}, keeping the serialised order. The values
 // alias b.
 func DecodeBytesDict(b []byte) ([]BytesPair, error) {
-	elems, err := splitArray(b, 1)
+	return appendBytesDict(nil, b, nil)
+}
+
+// appendBytesDict appends the entries of an a{say} to dst. With names, keys
+// are interned there: a keyring's thousands of items share a handful of
+// attribute names, and one string per name is enough.
+func appendBytesDict(dst []BytesPair, b []byte, names map[string]string) ([]BytesPair, error) {
+	it, err := newArrayIter(b, 1)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]BytesPair, len(elems))
-	for i, e := range elems {
-		k, v, err := decodeEntry(e)
+	if dst == nil && it.len() > 0 {
+		dst = make([]BytesPair, 0, it.len())
+	}
+	for {
+		e, ok, err := it.next()
 		if err != nil {
 			return nil, err
 		}
-		out[i] = BytesPair{Name: k, Value: v}
+		if !ok {
+			return dst, nil
+		}
+		k, v, err := decodeEntryRaw(e)
+		if err != nil {
+			return nil, err
+		}
+		name, seen := names[string(k)]
+		if !seen {
+			name = string(k)
+			if names != nil {
+				names[name] = name
+			}
+		}
+		dst = append(dst, BytesPair{Name: name, Value: v})
 	}
-	return out, nil
 }

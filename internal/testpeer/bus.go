@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ type Bus struct {
 
 	t       testing.TB
 	mu      sync.Mutex
-	procs   []*exec.Cmd
+	procs   []*peer
 	keyring *GnomeKeyring // the running gnome-keyring-daemon, if any
 }
 
@@ -42,7 +43,14 @@ func NewBus(t testing.TB) *Bus {
 	}
 	b := &Bus{Dir: dir, t: t}
 	t.Cleanup(func() {
-		b.stopAll()
+		crashed := b.stopAll()
+		// A peer that died on its own is the first suspect when a test
+		// fails (gnome-keyring aborting, say), and its log is about to be
+		// deleted with dir: keep the evidence in the test's output.
+		for _, p := range crashed {
+			t.Logf("testpeer: %s (pid %d) exited before the harness stopped it: %v; its log:\n%s",
+				p.name, p.cmd.Process.Pid, p.err, tail(b.Log(p.name), 4000))
+		}
 		_ = os.RemoveAll(dir)
 	})
 	for _, d := range []string{"home", "data", "config", "cache", "state", "run", "services"} {
@@ -80,7 +88,7 @@ func NewBus(t testing.TB) *Bus {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start dbus-daemon: %v", err)
 	}
-	b.track(cmd)
+	b.track("dbus-daemon", cmd)
 	line := make(chan string, 1)
 	go func() {
 		s := bufio.NewScanner(out)
@@ -169,7 +177,7 @@ func (b *Bus) start(t testing.TB, name string, cmd *exec.Cmd, extra ...string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
-	b.track(cmd)
+	b.track(name, cmd)
 }
 
 // Log returns the contents of Dir/<name>.log, for failure messages.
@@ -189,51 +197,95 @@ func (b *Bus) logFile(t testing.TB, name string) *os.File {
 	return f
 }
 
-func (b *Bus) track(cmd *exec.Cmd) {
+// peer is a started process and what became of it. A goroutine reaps it as
+// soon as it exits, so that an exit nobody asked for is known, with its
+// status, even if the test never looks.
+type peer struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{} // closed once reaped; err is set by then
+	err  error         // cmd.Wait's result
+	// asked is set before the harness signals the peer; an exit without it
+	// is a crash or a peer giving up on its own.
+	asked atomic.Bool
+}
+
+func (b *Bus) track(name string, cmd *exec.Cmd) {
+	p := &peer{name: name, cmd: cmd, done: make(chan struct{})}
+	go func() { p.err = cmd.Wait(); close(p.done) }()
 	b.mu.Lock()
-	b.procs = append(b.procs, cmd)
+	b.procs = append(b.procs, p)
 	b.mu.Unlock()
 }
 
-// stopAll kills the peers youngest first and waits for them.
-func (b *Bus) stopAll() {
+// stopAll ends the peers youngest first, waits for them, and returns those
+// that had exited on their own before.
+func (b *Bus) stopAll() (crashed []*peer) {
 	b.mu.Lock()
 	procs := b.procs
 	b.procs = nil
 	b.mu.Unlock()
 	for i := len(procs) - 1; i >= 0; i-- {
-		terminate(procs[i], syscall.SIGTERM)
+		if procs[i].exited() {
+			crashed = append(crashed, procs[i])
+			continue
+		}
+		procs[i].terminate(syscall.SIGTERM)
 	}
+	return crashed
 }
 
 // stop ends one peer started through Start (sig first, SIGKILL if it lingers)
 // and forgets it, so that the test's cleanup does not wait for it again.
 func (b *Bus) stop(cmd *exec.Cmd, sig os.Signal) {
 	b.mu.Lock()
+	var found *peer
 	for i, p := range b.procs {
-		if p == cmd {
+		if p.cmd == cmd {
+			found = p
 			b.procs = append(b.procs[:i:i], b.procs[i+1:]...)
 			break
 		}
 	}
 	b.mu.Unlock()
-	terminate(cmd, sig)
+	if found != nil {
+		found.terminate(sig)
+	}
 }
 
-// terminate signals p and reaps it, killing it if it has not exited within
-// two seconds: a peer that ignores SIGTERM must not hang the test's cleanup.
-func terminate(p *exec.Cmd, sig os.Signal) {
-	if p.Process == nil {
-		return
+// Exited reports whether a peer started under name has exited, and how, for
+// a test that suspects its peer died under it.
+func (b *Bus) Exited(name string) (exited bool, status error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.procs {
+		if p.name == name && p.exited() {
+			return true, p.err
+		}
 	}
-	_ = p.Process.Signal(sig)
-	done := make(chan struct{})
-	go func() { _ = p.Wait(); close(done) }()
+	return false, nil
+}
+
+func (p *peer) exited() bool {
 	select {
-	case <-done:
+	case <-p.done:
+		return !p.asked.Load()
+	default:
+		return false
+	}
+}
+
+// terminate signals p and waits until it is reaped, killing it if it has
+// not exited within two seconds: a peer that ignores SIGTERM must not hang
+// the test's cleanup.
+func (p *peer) terminate(sig os.Signal) {
+	p.asked.Store(true)
+	_ = p.cmd.Process.Signal(sig)
+	select {
+	case <-p.done:
 	case <-time.After(2 * time.Second):
-		_ = p.Process.Kill()
-		<-done
+		_ = p.cmd.Process.Kill()
+		<-p.done
 	}
 }
 

@@ -26,8 +26,9 @@ import (
 func main() {
 	items := flag.Int("items", 1000, "items in the keyring")
 	runs := flag.Int("runs", 30, "timed runs per command")
+	keep := flag.String("keep", "", "work in this directory and leave the keyring and binary there (for perf, strace)")
 	flag.Parse()
-	if err := bench(*items, *runs); err != nil {
+	if err := bench(*items, *runs, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "benchcli:", err)
 		os.Exit(1)
 	}
@@ -35,14 +36,21 @@ func main() {
 
 const password = "bench password"
 
-func bench(n, runs int) error {
+func bench(n, runs int, keep string) error {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "benchcli-")
-	if err != nil {
+	dir := keep
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "benchcli-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
 	path := filepath.Join(dir, "bench.keyring")
+	_ = os.Remove(path)
 	if err := makeKeyring(ctx, path, n); err != nil {
 		return err
 	}
