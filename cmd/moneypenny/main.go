@@ -24,18 +24,15 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 )
 
+// Signals keep their default action (exit at once) except while a password
+// is read from the terminal: see readHidden.
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], ioEnv{
+	os.Exit(run(context.Background(), os.Args[1:], ioEnv{
 		stdin:  os.Stdin,
 		stdout: os.Stdout,
 		stderr: os.Stderr,
 		getenv: os.Getenv,
-	})
-	stop()
-	os.Exit(code)
+	}))
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"golang.org/x/term"
 
@@ -58,22 +60,42 @@ func promptTTY(ctx context.Context, prompt string) ([]byte, error) {
 		return nil, fmt.Errorf("no password: set MONEYPENNY_PASSWORD, pass --password-fd N, or run on a terminal: %w", keyring.ErrUnavailable)
 	}
 	defer tty.Close()
-	fmt.Fprint(tty, prompt)
+	return readHidden(ctx, tty, tty, prompt)
+}
+
+// readHidden prints prompt to out and reads a line from the terminal in
+// with echo off. Ctrl-C or SIGTERM while it waits ends the read with the
+// context's error and the terminal as it was: without that, an interrupted
+// prompt would leave the shell typing blind. This is the only place the
+// command catches signals; everywhere else the default (exit at once) is
+// right, since every write is an atomic rename and a lost bus connection
+// ends any prompt the service showed. Catching them from the start would
+// cost every run two extra threads (os/signal locks one to an OS thread).
+func readHidden(ctx context.Context, in *os.File, out io.Writer, prompt string) ([]byte, error) {
+	fd := int(in.Fd())
+	state, err := term.GetState(fd)
+	if err != nil {
+		return nil, fmt.Errorf("read password: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprint(out, prompt)
 	type result struct {
 		b   []byte
 		err error
 	}
 	ch := make(chan result, 1)
 	go func() {
-		b, err := term.ReadPassword(int(tty.Fd()))
+		b, err := term.ReadPassword(fd)
 		ch <- result{b, err}
 	}()
 	select {
 	case r := <-ch:
-		fmt.Fprintln(tty)
+		fmt.Fprintln(out)
 		return r.b, r.err
 	case <-ctx.Done():
-		fmt.Fprintln(tty)
+		_ = term.Restore(fd, state)
+		fmt.Fprintln(out)
 		return nil, ctx.Err()
 	}
 }
@@ -83,11 +105,7 @@ func promptTTY(ctx context.Context, prompt string) ([]byte, error) {
 // a terminal.
 func (c *cli) readSecretInput(ctx context.Context) ([]byte, error) {
 	if isTerminal(c.io.stdin) {
-		f := c.io.stdin.(*os.File)
-		fmt.Fprint(c.io.stderr, "Password: ")
-		b, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(c.io.stderr)
-		return b, err
+		return readHidden(ctx, c.io.stdin.(*os.File), c.io.stderr, "Password: ")
 	}
 	b, err := io.ReadAll(c.io.stdin)
 	if err != nil {
