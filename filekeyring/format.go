@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/moneypenny-go/keyring/internal/gvariant"
+	"github.com/moneypenny-go/keyring/internal/prefault"
 	"github.com/moneypenny-go/keyring/secret"
 )
 
@@ -123,6 +124,7 @@ func parse(data []byte) (*contents, error) {
 	// is held once, not copied item by item. The items live in one slab:
 	// one allocation instead of one per item.
 	slab := make([]stored, len(f.Items))
+	prefault.Slice(slab)
 	for i, it := range f.Items {
 		slab[i] = stored{blob: it.Blob, hashed: it.Attributes}
 		c.items[i] = &slab[i]

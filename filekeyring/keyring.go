@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -100,7 +101,7 @@ func (k *Keyring) load() error {
 		}
 		return nil
 	}
-	data, err := os.ReadFile(k.path)
+	data, err := readFile(k.path)
 	if err != nil {
 		return k.fail("%w", err)
 	}
@@ -172,28 +173,39 @@ func (k *Keyring) newID() string {
 // one string: a freshly opened file of thousands of items would otherwise
 // cost an allocation per item for a few digits each.
 func (k *Keyring) assignIDs(items []*stored) {
-	var digits []byte
-	var ends []int
-	next := k.nextID
+	var m uint64
 	for _, s := range items {
 		if s.id == "" {
-			next++
-			digits = strconv.AppendUint(digits, next, 10)
-			ends = append(ends, len(digits))
+			m++
 		}
 	}
-	if len(ends) == 0 {
+	if m == 0 {
 		return
 	}
-	all, start, i := string(digits), 0, 0
+	first, last := k.nextID+1, k.nextID+m
+	var all strings.Builder
+	all.Grow(int(m) * decimalDigits(last))
+	var scratch [20]byte
+	for v := first; v <= last; v++ {
+		all.Write(strconv.AppendUint(scratch[:0], v, 10))
+	}
+	ids, v := all.String(), first
 	for _, s := range items {
 		if s.id == "" {
-			s.id = all[start:ends[i]]
-			start = ends[i]
-			i++
+			n := decimalDigits(v)
+			s.id, ids = ids[:n], ids[n:]
+			v++
 		}
 	}
-	k.nextID = next
+	k.nextID = last
+}
+
+func decimalDigits(v uint64) int {
+	n := 1
+	for ; v >= 10; v /= 10 {
+		n++
+	}
+	return n
 }
 
 // cacheID names the key in the key cache: the file and its salt, so a
@@ -463,7 +475,7 @@ func (k *Keyring) takeDisplaced(name string, ours stamp) (theirs bool, err error
 	if k.seen.same(stamp{info: fi}) {
 		return false, nil
 	}
-	data, err := os.ReadFile(name)
+	data, err := readFile(name)
 	if err != nil {
 		return false, k.fail("read the file another writer left: %w", err)
 	}

@@ -2,7 +2,6 @@ package filekeyring
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/moneypenny-go/keyring/secret"
 )
@@ -12,7 +11,7 @@ import (
 // no item decrypts is secret.ErrWrongPassword; items that do not decrypt
 // while others do are left out.
 func ReadFile(path string, password []byte) ([]Record, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("filekeyring: %w", err)
 	}

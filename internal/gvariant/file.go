@@ -1,6 +1,10 @@
 package gvariant
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/moneypenny-go/keyring/internal/prefault"
+)
 
 // File is the body of a libsecret keyring file after its 18-byte header:
 // (uayutua(a{say}ay)).
@@ -79,6 +83,7 @@ func DecodeFile(b []byte) (*File, error) {
 		return f, nil
 	}
 	f.Items = make([]HashedItem, 0, items.len())
+	prefault.Slice(f.Items[:items.len()])
 	names := make(map[string]string)
 	var pairs []BytesPair // shared backing for the items' attributes
 	most := 0             // the most attributes an item has had
@@ -104,6 +109,7 @@ func DecodeFile(b []byte) (*File, error) {
 			// attribute count seen so far, in one new backing array.
 			most = max(most, n)
 			pairs = make([]BytesPair, 0, most*(items.len()-len(f.Items)))
+			prefault.Slice(pairs[:cap(pairs)])
 		}
 		start := len(pairs)
 		pairs, err = appendBytesDict(pairs, p[0], names)

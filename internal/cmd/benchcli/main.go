@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 
@@ -71,34 +72,36 @@ func bench(n, runs int, keep string) error {
 	if err != nil {
 		return fmt.Errorf("secret-tool is not installed (apt-get install libsecret-tools)")
 	}
-	libsecret := timeRuns(runs, exec.Command(st, args...), append(base,
-		"SECRET_BACKEND=file", "SECRET_FILE_TEST_PATH="+path, "SECRET_FILE_TEST_PASSWORD="+password), want)
-	mpEnv := append(base, "MONEYPENNY_BACKEND=file", "MONEYPENNY_KEYRING="+path, "MONEYPENNY_PASSWORD="+password)
-	cold := timeRuns(runs, exec.Command(bin, args...), append(mpEnv, "MONEYPENNY_UNLOCK_CACHE=0"), want)
-	// Warm the unlock cache once, then time lookups that skip PBKDF2; lock
-	// drops the cached key afterwards.
-	warm := timeRuns(runs, exec.Command(bin, args...), mpEnv, want)
+	mpEnv := append(slices.Clip(base), "MONEYPENNY_BACKEND=file", "MONEYPENNY_KEYRING="+path, "MONEYPENNY_PASSWORD="+password)
+	trueBin, _ := exec.LookPath("true")
+	cases := []*benchCase{
+		{name: "secret-tool", argv: append([]string{st}, args...), want: want,
+			env: append(slices.Clip(base), "SECRET_BACKEND=file", "SECRET_FILE_TEST_PATH="+path, "SECRET_FILE_TEST_PASSWORD="+password)},
+		{name: "moneypenny", argv: append([]string{bin}, args...), want: want, env: append(slices.Clip(mpEnv), "MONEYPENNY_UNLOCK_CACHE=0")},
+		// The first (untimed) run warms the unlock cache; later runs
+		// skip PBKDF2. lock drops the cached key afterwards.
+		{name: "moneypenny", argv: append([]string{bin}, args...), want: want, env: mpEnv},
+		// The floor: starting a process that does nothing, and the CLI
+		// printing its usage, on this machine.
+		{name: "true", argv: []string{trueBin}, env: base},
+		{name: "moneypenny", argv: []string{bin, "help"}, env: base},
+	}
+	// The runs are interleaved, one of each command per round, so that
+	// this machine's drift (it varies by a third over minutes) weighs on
+	// every command alike instead of on whichever ran last.
+	err = timeRounds(runs, cases)
 	lock := exec.Command(bin, "lock")
 	lock.Env = mpEnv
 	_ = lock.Run()
-
-	for _, r := range []result{libsecret, cold, warm} {
-		if r.err != nil {
-			return r.err
-		}
+	if err != nil {
+		return err
 	}
-	fmt.Printf("lookup of item %d in a %d-item file keyring, %d runs each, median wall time per process:\n", target, n, runs)
+	libsecret, cold, warm, floor, usage := cases[0], cases[1], cases[2], cases[3], cases[4]
+	fmt.Printf("lookup of item %d in a %d-item file keyring, %d interleaved runs each, median wall time per process:\n", target, n, runs)
 	fmt.Printf("  secret-tool (libsecret file backend)   %8.2f ms\n", ms(libsecret.median))
-	fmt.Printf("  moneypenny, no unlock cache            %8.2f ms  (%.2fx secret-tool; target <= 0.30x)\n", ms(cold.median), ratio(cold, libsecret))
-	fmt.Printf("  moneypenny, unlock cache warm          %8.2f ms  (%.2fx secret-tool; target <= 0.10x)\n", ms(warm.median), ratio(warm, libsecret))
-	// The floor: starting a process that does nothing, and the CLI
-	// printing its usage, on this machine.
-	trueBin, _ := exec.LookPath("true")
-	floor := timeRuns(runs, exec.Command(trueBin), base, nil)
-	usage := timeRuns(runs, exec.Command(bin, "help"), base, nil)
-	if floor.err == nil && usage.err == nil {
-		fmt.Printf("  floor: /bin/true %.2f ms, moneypenny help %.2f ms (process start alone)\n", ms(floor.median), ms(usage.median))
-	}
+	fmt.Printf("  moneypenny, no unlock cache            %8.2f ms  (%.2fx secret-tool)\n", ms(cold.median), ratio(cold, libsecret))
+	fmt.Printf("  moneypenny, unlock cache warm          %8.2f ms  (%.2fx secret-tool)\n", ms(warm.median), ratio(warm, libsecret))
+	fmt.Printf("  floor: /bin/true %.2f ms, moneypenny help %.2f ms (process start alone)\n", ms(floor.median), ms(usage.median))
 	return nil
 }
 
@@ -120,37 +123,54 @@ func makeKeyring(ctx context.Context, path string, n int) error {
 	return err
 }
 
-type result struct {
+// benchCase is one command to time.
+type benchCase struct {
+	name   string
+	argv   []string
+	env    []string
+	want   []byte // expected stdout (trailing newline ignored); nil: not checked
+	times  []time.Duration
 	median time.Duration
-	err    error
 }
 
-// timeRuns runs cmd once to warm caches (page cache, unlock cache), then
-// runs times more and returns the median.
-func timeRuns(runs int, proto *exec.Cmd, env []string, want []byte) result {
-	var times []time.Duration
-	for i := 0; i <= runs; i++ {
-		cmd := exec.Command(proto.Path, proto.Args[1:]...)
-		cmd.Env = env
-		var out, errOut bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errOut
-		start := time.Now()
-		err := cmd.Run()
-		d := time.Since(start)
-		if err != nil {
-			return result{err: fmt.Errorf("%s: %v: %s", filepath.Base(proto.Path), err, errOut.String())}
-		}
-		if want != nil && !bytes.Equal(bytes.TrimRight(out.Bytes(), "\n"), want) {
-			return result{err: fmt.Errorf("%s printed a wrong secret (%d bytes)", filepath.Base(proto.Path), out.Len())}
-		}
-		if i > 0 {
-			times = append(times, d)
+// timeRounds runs every case once untimed (page cache, unlock cache), then
+// runs rounds, each case once per round, and sets each case's median.
+func timeRounds(runs int, cases []*benchCase) error {
+	for round := 0; round <= runs; round++ {
+		for _, c := range cases {
+			d, err := c.run()
+			if err != nil {
+				return err
+			}
+			if round > 0 {
+				c.times = append(c.times, d)
+			}
 		}
 	}
-	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-	return result{median: times[len(times)/2]}
+	for _, c := range cases {
+		sort.Slice(c.times, func(i, j int) bool { return c.times[i] < c.times[j] })
+		c.median = c.times[len(c.times)/2]
+	}
+	return nil
+}
+
+func (c *benchCase) run() (time.Duration, error) {
+	cmd := exec.Command(c.argv[0], c.argv[1:]...)
+	cmd.Env = c.env
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %v: %s", c.name, err, errOut.String())
+	}
+	if c.want != nil && !bytes.Equal(bytes.TrimRight(out.Bytes(), "\n"), c.want) {
+		return 0, fmt.Errorf("%s printed a wrong secret (%d bytes)", c.name, out.Len())
+	}
+	return d, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-func ratio(a, b result) float64 { return float64(a.median) / float64(b.median) }
+func ratio(a, b *benchCase) float64 { return float64(a.median) / float64(b.median) }
