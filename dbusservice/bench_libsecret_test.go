@@ -45,3 +45,54 @@ func libsecretLookupNs(b *testing.B, env []string) float64 {
 	}
 	return ns
 }
+
+// libsecretBatchLoop times libsecret reading the same secrets both ways:
+// all at once (secret_item_load_secrets: one GetSecrets) and one by one
+// (secret_item_load_secret: a GetSecret each). It prints both times per
+// round, in ns.
+const libsecretBatchLoop = `
+import gi, sys, time
+gi.require_version('Secret', '1')
+from gi.repository import Secret
+schema = Secret.Schema.new("bench", Secret.SchemaFlags.DONT_MATCH_NAME,
+    {"bench": Secret.SchemaAttributeType.STRING})
+svc = Secret.Service.get_sync(Secret.ServiceFlags.OPEN_SESSION, None)
+items = svc.search_sync(schema, {"bench": "1"}, Secret.SearchFlags.ALL, None)
+assert len(items) == int(sys.argv[1]), len(items)
+rounds = int(sys.argv[2])
+for _ in range(3):
+    Secret.Item.load_secrets_sync(items, None)
+start = time.perf_counter_ns()
+for _ in range(rounds):
+    Secret.Item.load_secrets_sync(items, None)
+batch = (time.perf_counter_ns() - start) / rounds
+start = time.perf_counter_ns()
+for _ in range(rounds):
+    for it in items:
+        it.load_secret_sync(None)
+single = (time.perf_counter_ns() - start) / rounds
+assert items[0].get_secret().get_text().startswith("secret number")
+print(int(batch), int(single))
+`
+
+// libsecretBatchNs runs libsecretBatchLoop against the n "bench" items on
+// the bus of env.
+func libsecretBatchNs(b *testing.B, env []string, n int) (batch, single float64) {
+	b.Helper()
+	cmd := exec.Command("/usr/bin/python3", "-c", libsecretBatchLoop, strconv.Itoa(n), "20")
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		testpeer.Missing(b, fmt.Sprintf("libsecret via python-gi (python3-gi, gir1.2-secret-1): %v\n%s", err, out))
+	}
+	f := strings.Fields(string(out))
+	if len(f) != 2 {
+		b.Fatalf("python output %q", out)
+	}
+	batch, err1 := strconv.ParseFloat(f[0], 64)
+	single, err2 := strconv.ParseFloat(f[1], 64)
+	if err1 != nil || err2 != nil {
+		b.Fatalf("python output %q", out)
+	}
+	return batch, single
+}
