@@ -82,14 +82,17 @@ def handle(conn, sender, _path, _iface, method, params, invocation):
         kind, props = args[1], args[2]
         ok = CONTINUE and state[1] <= MAX_PROMPTS
         note("%s %s" % (kind, "yes" if ok else "no"))
+        # The client unboxes the values it gets back twice (gcr's
+        # update_properties_from_iter), so each is a variant in a variant;
+        # boxed once, gnome-keyring drops it with a GLib-CRITICAL.
         changed = {}
         if kind == "password" and props.get("password-new"):
             # gnome-keyring treats strength 0 as a blank password
-            changed["password-strength"] = GLib.Variant("i", 50)
+            changed["password-strength"] = GLib.Variant("v", GLib.Variant("i", 50))
         if props.get("choice-label"):
             # leave "unlock automatically whenever I'm logged in" unticked, so
             # later unlocks prompt again instead of using the login keyring
-            changed["choice-chosen"] = GLib.Variant("b", False)
+            changed["choice-chosen"] = GLib.Variant("v", GLib.Variant("b", False))
         sent = ex.send(PASSWORD if (ok and kind == "password") else None, -1)
         callback(conn, sender, args[0], "PromptReady",
                  GLib.Variant("(sa{sv}s)", ("yes" if ok else "no", changed, sent)))

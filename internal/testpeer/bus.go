@@ -51,6 +51,12 @@ func NewBus(t testing.TB) *Bus {
 			t.Logf("testpeer: %s (pid %d) exited before the harness stopped it: %v; its log:\n%s",
 				p.name, p.cmd.Process.Pid, p.err, tail(b.Log(p.name), 4000))
 		}
+		// A GLib critical in a peer is usually a client (the code under
+		// test, or a scripted peer here) sending what the peer did not
+		// expect; it is worth seeing even when the test passed.
+		if log := b.Log(GnomeKeyringLog); strings.Contains(log, "-CRITICAL **") {
+			t.Logf("testpeer: gnome-keyring logged GLib criticals:\n%s", tail(log, 4000))
+		}
 		_ = os.RemoveAll(dir)
 	})
 	for _, d := range []string{"home", "data", "config", "cache", "state", "run", "services"} {

@@ -291,12 +291,12 @@ func (p *Prompter) perform(msg *dbus.Message, key sessionKey) {
 			if a.Password != "" {
 				strength = int32(min(100, 10*len(a.Password)))
 			}
-			changed["password-strength"] = dbus.MakeVariant(strength)
+			changed["password-strength"] = boxed(strength)
 		}
 	}
 	if prompt.ChoiceLabel != "" {
-		changed["choice-chosen"] = dbus.MakeVariant(a.Choice)
-		s.props["choice-chosen"] = changed["choice-chosen"]
+		changed["choice-chosen"] = boxed(a.Choice)
+		s.props["choice-chosen"] = dbus.MakeVariant(a.Choice)
 	}
 	sent, err := s.exchange.send(secret)
 	if err != nil {
@@ -310,6 +310,14 @@ func (p *Prompter) perform(msg *dbus.Message, key sessionKey) {
 	}
 	p.callback(key, "PromptReady", reply, changed, sent)
 }
+
+// boxed wraps a property value the way a prompter must send it. The
+// protocol is not symmetric: the client sends a{sv} with the values as they
+// are, but unboxes twice what comes back (g_variant_get_variant in gcr's
+// update_properties_from_iter), so the prompter's values are variants of
+// variants. Boxed once, the value is dropped with a GLib-CRITICAL in the
+// daemon's log and a NULL stored in its place.
+func boxed(v any) dbus.Variant { return dbus.MakeVariant(dbus.MakeVariant(v)) }
 
 func newPrompt(typ string, props map[string]dbus.Variant, attempt int) Prompt {
 	pr := Prompt{Type: typ, Attempt: attempt, Properties: make(map[string]any, len(props))}

@@ -166,6 +166,12 @@ func TestPrompterCreateAndUnlock(t *testing.T) {
 			t.Fatalf("prompts: %+v", got)
 		}
 	})
+
+	// gcr reads the prompter's property values boxed twice; a value boxed
+	// once is dropped with a GLib-CRITICAL (and a NULL kept in its place).
+	if strings.Contains(k.Log(), "CRITICAL") {
+		t.Errorf("gnome-keyring logged criticals while talking to the prompter:\n%s", tail(k.Log(), 3000))
+	}
 }
 
 func TestPrompterNameTaken(t *testing.T) {
