@@ -195,6 +195,27 @@ func (f *fakeService) openSession(alg string, input dbus.Variant) (dbus.Variant,
 	return dbus.Variant{}, "", dbus.NewError(errNotSupported, []any{"Algorithm not supported: " + alg})
 }
 
+// badCiphertext returns two blocks that do not decrypt to valid PKCS#7
+// padding under the session key (with a zero IV). Fixed bytes would decrypt
+// to valid padding under about one session key in 256, and the test
+// expecting a padding error would then fail at random.
+func (f *fakeService) badCiphertext() []byte {
+	f.mu.Lock()
+	c := f.cipher
+	f.mu.Unlock()
+	// The last plaintext byte, which names the padding length, is the
+	// last byte of the first block XOR a fixed value: one of its 256
+	// values makes it 0, which is never valid padding.
+	ct := make([]byte, 32)
+	for i := range 256 {
+		ct[15] = byte(i)
+		if _, err := c.Decrypt(make([]byte, 16), ct); err != nil {
+			return ct
+		}
+	}
+	panic("unreachable: some first block gives a last plaintext byte of 0")
+}
+
 // encode is the service side of the Secret struct.
 func (f *fakeService) encode(plain string) wireSecret {
 	f.mu.Lock()

@@ -261,9 +261,9 @@ func TestFakeMalformedReplies(t *testing.T) {
 			},
 			do: op(func(ctx context.Context, s *Service) error { _, err := s.Item(fakeItem).Secret(ctx); return err })},
 		{name: "GetSecret bad ciphertext", method: "Item.GetSecret", dh: true,
-			override: func(*fakeService) any {
+			override: func(f *fakeService) any {
 				return func(dbus.ObjectPath) (wireSecret, *dbus.Error) {
-					return wireSecret{Session: fakeSession, Parameters: make([]byte, 16), Value: make([]byte, 32)}, nil
+					return wireSecret{Session: fakeSession, Parameters: make([]byte, 16), Value: f.badCiphertext()}, nil
 				}
 			},
 			do: op(func(ctx context.Context, s *Service) error { _, err := s.Item(fakeItem).Secret(ctx); return err })},
