@@ -38,7 +38,15 @@
 //     write that lands after our last check is read back and kept; while
 //     libsecret is mid-write (GLib's .goutputstream-* file exists) we wait
 //     for it rather than race its rename. What remains is GLib's own
-//     microsecond window between its check and creating that file.
+//     microsecond window between its check and creating that file. The
+//     file we know stays open, so that ext4 cannot hand its inode number to
+//     a newer version that would then pass for it; and every version gets
+//     a modification time at least a microsecond after the one it
+//     replaces, because that time is libsecret's only check (GLib's etag)
+//     and the kernel's file clock is coarse.
+//   - One race no writer can win: a libsecret that started before the file
+//     existed writes its first version without an etag, so it replaces
+//     whatever was created in the meantime (by us or by another libsecret).
 //   - Secrets stay in byte slices that are wiped when no longer needed.
 //
 // A file changed by another process is reloaded before the next

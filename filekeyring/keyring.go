@@ -30,8 +30,14 @@ type Keyring struct {
 	password []byte // kept to re-derive when another writer re-keys the file
 	c        *contents
 	seen     stamp // the file as it was when c was loaded or written
-	nextID   uint64
-	watch    *watchState
+	// pin holds the file seen describes open (nil on Windows, where an
+	// open file cannot be replaced). While it is open its inode cannot be
+	// freed, so its number cannot be reused by a newer version of the
+	// same size and time: on ext4, whose inode numbers come back at once,
+	// that newer version would otherwise pass for the one we have.
+	pin    *os.File
+	nextID uint64
+	watch  *watchState
 
 	// beforeInstall runs between the last check of the file and the
 	// install of a new version; tests use it to race a writer that ignores
@@ -87,34 +93,43 @@ func (k *Keyring) fail(format string, args ...any) error {
 // load reads the file into k.c (a fresh, unsaved keyring if it is absent).
 // Called with k.mu held or before k is shared.
 func (k *Keyring) load() error {
-	st, err := statStamp(k.path)
-	if err != nil {
-		return k.fail("%w", err)
-	}
-	if st.info == nil {
+	f, err := os.Open(k.path)
+	if os.IsNotExist(err) {
 		if k.c == nil || k.seen.info != nil {
 			c, err := newContents()
 			if err != nil {
 				return err
 			}
-			k.adopt(c, st)
+			k.adopt(c, stamp{}, nil)
 		}
 		return nil
 	}
-	data, err := readFile(k.path)
 	if err != nil {
 		return k.fail("%w", err)
 	}
-	// Stat again after reading: if the file moved under us, read once more
-	// so that c and seen describe the same version.
-	if st2, err := statStamp(k.path); err == nil && !st2.same(st) {
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return k.fail("%w", err)
+	}
+	data, err := readAll(f, fi.Size())
+	if err != nil {
+		f.Close()
+		return k.fail("%w", err)
+	}
+	// Everyone replaces the file by renaming a new one over it, but a
+	// foreign writer could rewrite it in place: if it changed while we read
+	// it, read it again, so that c and seen describe the same version.
+	if fi2, err := f.Stat(); err == nil && !(stamp{info: fi2}).same(stamp{info: fi}) {
+		f.Close()
 		return k.load()
 	}
 	c, err := parse(data)
 	if err != nil {
+		f.Close()
 		return k.fail("%w", err)
 	}
-	k.adopt(c, st)
+	k.adopt(c, stamp{info: fi}, f)
 	return nil
 }
 
@@ -122,7 +137,7 @@ func (k *Keyring) load() error {
 // previous version: an unchanged blob is the same item, and an item whose
 // blob changed but whose attribute set is unique in both versions is the
 // same item edited.
-func (k *Keyring) adopt(c *contents, st stamp) {
+func (k *Keyring) adopt(c *contents, st stamp, pin *os.File) {
 	if k.c != nil {
 		k.carryIDs(k.c, c)
 	}
@@ -131,7 +146,17 @@ func (k *Keyring) adopt(c *contents, st stamp) {
 		// Re-keyed by someone else: the old key is useless now.
 		k.forgetKey()
 	}
-	k.c, k.seen = c, st
+	k.c = c
+	k.see(st, pin)
+}
+
+// see records st as the version on disk that k.c describes, keeping pin
+// (that version, open) and closing the previous one.
+func (k *Keyring) see(st stamp, pin *os.File) {
+	if k.pin != nil && k.pin != pin {
+		k.pin.Close()
+	}
+	k.seen, k.pin = st, keepOpen(pin)
 }
 
 func (k *Keyring) carryIDs(old, c *contents) {
@@ -369,8 +394,15 @@ func (k *Keyring) update(ctx context.Context, change func(c *contents) (changed 
 			}
 			continue
 		}
-		tmp, err := writeTemp(k.path, data)
+		tmp, tmpFile, err := writeTemp(k.path, data)
 		if err != nil {
+			return k.fail("write: %w", err)
+		}
+		// tmpFile stays open until it is installed and pinned as the
+		// version we know, or discarded.
+		discard := func() { tmpFile.Close(); os.Remove(tmp) }
+		if err := os.Chtimes(tmp, time.Time{}, nextModTime(k.seen)); err != nil {
+			discard()
 			return k.fail("write: %w", err)
 		}
 		if k.beforeInstall != nil {
@@ -380,7 +412,7 @@ func (k *Keyring) update(ctx context.Context, change func(c *contents) (changed 
 			// libsecret is mid-write: it checked the file before our
 			// version existed and would rename its own over ours. Let it
 			// finish, then apply the change to what it wrote.
-			os.Remove(tmp)
+			discard()
 			if err := waitForGlib(ctx, filepath.Dir(k.path)); err != nil {
 				return k.fail("waiting for another writer: %w", err)
 			}
@@ -389,23 +421,29 @@ func (k *Keyring) update(ctx context.Context, change func(c *contents) (changed 
 		}
 		displaced, err := install(tmp, k.path)
 		if errors.Is(err, errRaced) {
-			os.Remove(tmp)
+			discard()
 			continue
 		}
 		if err != nil {
-			os.Remove(tmp)
+			discard()
 			return k.fail("write: %w", err)
 		}
-		if err := syncDir(filepath.Dir(k.path)); err != nil {
-			return k.fail("write: %w", err)
-		}
-		after, err := statStamp(k.path)
+		// What we installed is described by its own descriptor: a stat of
+		// the path now could already see a later writer's file.
+		fi, err := tmpFile.Stat()
 		if err != nil {
+			tmpFile.Close()
 			return k.fail("%w", err)
 		}
+		after := stamp{info: fi}
+		if err := syncDir(filepath.Dir(k.path)); err != nil {
+			tmpFile.Close()
+			return k.fail("write: %w", err)
+		}
 		if displaced != nil {
-			theirs, err := k.takeDisplaced(*displaced, after)
+			theirs, err := k.takeDisplaced(*displaced, after, tmpFile)
 			if err != nil {
+				tmpFile.Close()
 				return err
 			}
 			if theirs {
@@ -419,13 +457,32 @@ func (k *Keyring) update(ctx context.Context, change func(c *contents) (changed 
 		}
 		old := k.c
 		firstWrite := k.seen.info == nil
-		k.c, k.seen = next, after
+		k.c = next
+		k.see(after, tmpFile)
 		if firstWrite && k.opts.cache != nil {
 			_ = k.opts.cache.StoreKey(ctx, k.cacheID(), k.key)
 		}
 		k.notify(old, next)
 		return nil
 	}
+}
+
+// nextModTime is the modification time a new version of the file gets:
+// now, to the microsecond, and at least a microsecond after the version it
+// replaces. libsecret (GLib's g_file_replace_contents) refuses to write over
+// a file whose etag, its mtime in microseconds, differs from the one it
+// read; but the kernel stamps files with a coarse clock (ext4 here: five
+// files written in a row get the same time), so versions written within one
+// tick would look the same to it, and it would rename its own, older-based
+// version over ours.
+func nextModTime(prev stamp) time.Time {
+	t := time.Now().Truncate(time.Microsecond)
+	if prev.info != nil {
+		if after := prev.info.ModTime().Truncate(time.Microsecond).Add(time.Microsecond); t.Before(after) {
+			t = after
+		}
+	}
+	return t
 }
 
 func (k *Keyring) anyOK() bool {
@@ -456,6 +513,7 @@ func (k *Keyring) Close() error {
 	wipe(k.password)
 	k.password = nil
 	k.stopWatch()
+	k.see(stamp{}, nil)
 	return nil
 }
 
@@ -466,7 +524,7 @@ var _ secret.Store = (*Keyring)(nil)
 // there after our check, its contents become k.c (so the caller re-applies
 // the change on top of them) and theirs is true; a displaced file we cannot
 // parse is swapped back, ours removed, and an error returned.
-func (k *Keyring) takeDisplaced(name string, ours stamp) (theirs bool, err error) {
+func (k *Keyring) takeDisplaced(name string, ours stamp, pin *os.File) (theirs bool, err error) {
 	defer os.Remove(name)
 	fi, err := os.Stat(name)
 	if err != nil {
@@ -488,7 +546,7 @@ func (k *Keyring) takeDisplaced(name string, ours stamp) (theirs bool, err error
 		return false, k.fail("another writer replaced the file with one we cannot read; left it in place: %w", err)
 	}
 	prev := k.c
-	k.adopt(c, ours)
+	k.adopt(c, ours, pin)
 	k.notify(prev, k.c)
 	return true, nil
 }

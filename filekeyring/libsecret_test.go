@@ -3,11 +3,14 @@ package filekeyring
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/moneypenny-go/keyring/internal/testpeer"
 	"github.com/moneypenny-go/keyring/secret"
@@ -143,5 +146,30 @@ func TestLibsecretWritesInTheLastMoment(t *testing.T) {
 	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".*.tmp"))
 	if len(leftovers) != 0 {
 		t.Errorf("temporary files left: %v", leftovers)
+	}
+}
+
+// libsecret's only guard against overwriting a newer file is GLib's etag,
+// the mtime in microseconds. Versions written in quick succession must still
+// differ there, although the kernel's file clock is coarse.
+func TestEveryVersionHasItsOwnEtag(t *testing.T) {
+	path := tempPath(t)
+	k := mustOpen(t, path, "etag")
+	etags := map[string]bool{}
+	var last time.Time
+	for i := 0; i < 20; i++ {
+		if _, err := k.CreateItem(context.Background(), "x", secret.Attributes{"n": strconv.Itoa(i)}, secret.NewString("v"), true); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := fi.ModTime()
+		etag := fmt.Sprintf("%d:%d", m.Unix(), m.Nanosecond()/1000) // GLib's _g_local_file_info_create_etag
+		if etags[etag] || !m.After(last) {
+			t.Fatalf("version %d has mtime %v, etag %s: not after the previous version's %v", i, m, etag, last)
+		}
+		etags[etag], last = true, m
 	}
 }

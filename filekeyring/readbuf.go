@@ -17,12 +17,21 @@ func readFile(name string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	size := 512
-	if st, err := f.Stat(); err == nil && st.Size() > 0 && st.Size() < 1<<40 {
-		size = int(st.Size()) + 1 // one more byte, so EOF shows on the first pass
+	var size int64
+	if st, err := f.Stat(); err == nil {
+		size = st.Size()
 	}
-	data := make([]byte, 0, size)
-	prefault.Buffer(data[:size])
+	return readAll(f, size)
+}
+
+// readAll reads f to the end into a prefaulted buffer sized for size bytes.
+func readAll(f *os.File, size int64) ([]byte, error) {
+	n := 512
+	if size > 0 && size < 1<<40 {
+		n = int(size) + 1 // one more byte, so EOF shows on the first pass
+	}
+	data := make([]byte, 0, n)
+	prefault.Buffer(data[:n])
 	for {
 		n, err := f.Read(data[len(data):cap(data)])
 		data = data[:len(data)+n]

@@ -51,29 +51,29 @@ func acquire(ctx context.Context, path string) (release func(), err error) {
 var errRaced = errors.New("the file appeared while we were writing it")
 
 // writeTemp writes data to a new synced 0600 file next to path and returns
-// its name, ready for install.
-func writeTemp(path string, data []byte) (string, error) {
+// its name, ready for install, and the file, still open: the caller pins
+// it as the version it knows once installed (see Keyring.pin), or closes
+// and removes it.
+func writeTemp(path string, data []byte) (string, *os.File, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	tmp, err := createTemp(dir, filepath.Base(path))
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	name := tmp.Name()
 	_, err = tmp.Write(data)
 	if err == nil {
 		err = tmp.Sync()
 	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
+		tmp.Close()
 		os.Remove(name)
-		return "", err
+		return "", nil, err
 	}
-	return name, nil
+	return name, tmp, nil
 }
 
 // createTemp makes a new 0600 file next to the keyring with O_EXCL, so a

@@ -87,13 +87,9 @@ func DecodeFile(b []byte) (*File, error) {
 	names := make(map[string]string)
 	var pairs []BytesPair // shared backing for the items' attributes
 	most := 0             // the most attributes an item has had
-	for {
-		e, ok, err := items.next()
+	for e, err := range items.elems() {
 		if err != nil {
 			return nil, err
-		}
-		if !ok {
-			return f, nil
 		}
 		var ibuf [2][]byte
 		p, err := splitTuple(ibuf[:0], e, itemMembers)
@@ -120,4 +116,5 @@ func DecodeFile(b []byte) (*File, error) {
 		// never write into the next item's.
 		f.Items = append(f.Items, HashedItem{Attributes: pairs[start:len(pairs):len(pairs)], Blob: p[1]})
 	}
+	return f, nil
 }

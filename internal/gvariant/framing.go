@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"iter"
 )
 
 // ErrMalformed reports a buffer that is not a valid serialisation of the
@@ -198,19 +199,23 @@ func newArrayIter(b []byte, elemAlign int) (arrayIter, error) {
 // len is the number of elements.
 func (it *arrayIter) len() int { return it.n }
 
-// next returns the next element; ok is false after the last one.
-func (it *arrayIter) next() (elem []byte, ok bool, err error) {
-	if it.i >= it.n {
-		return nil, false, nil
+// elems yields the elements in order, then stops; a malformed element is
+// yielded as an error, and ends the walk.
+func (it *arrayIter) elems() iter.Seq2[[]byte, error] {
+	return func(yield func([]byte, error) bool) {
+		for ; it.i < it.n; it.i++ {
+			end := readOffset(it.b[int(it.last)+it.i*it.k:], it.k)
+			start := align(it.prev, it.align)
+			if end > it.last || uint64(start) > end {
+				yield(nil, malformed("array element %d spans %d..%d of %d", it.i, start, end, it.last))
+				return
+			}
+			it.prev = int(end)
+			if !yield(it.b[start:int(end)], nil) {
+				return
+			}
+		}
 	}
-	end := readOffset(it.b[int(it.last)+it.i*it.k:], it.k)
-	start := align(it.prev, it.align)
-	if end > it.last || uint64(start) > end {
-		return nil, false, malformed("array element %d spans %d..%d of %d", it.i, start, end, it.last)
-	}
-	it.i++
-	it.prev = int(end)
-	return it.b[start:int(end)], true, nil
 }
 
 // splitArray returns the elements of an array of variable-size elements.
@@ -220,14 +225,11 @@ func splitArray(b []byte, elemAlign int) ([][]byte, error) {
 		return nil, err
 	}
 	out := make([][]byte, 0, it.len())
-	for {
-		e, ok, err := it.next()
+	for e, err := range it.elems() {
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
-			return out, nil
-		}
 		out = append(out, e)
 	}
+	return out, nil
 }

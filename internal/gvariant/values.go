@@ -130,13 +130,9 @@ func appendBytesDict(dst []BytesPair, b []byte, names map[string]string) ([]Byte
 	if dst == nil && it.len() > 0 {
 		dst = make([]BytesPair, 0, it.len())
 	}
-	for {
-		e, ok, err := it.next()
+	for e, err := range it.elems() {
 		if err != nil {
 			return nil, err
-		}
-		if !ok {
-			return dst, nil
 		}
 		k, v, err := decodeEntryRaw(e)
 		if err != nil {
@@ -151,4 +147,5 @@ func appendBytesDict(dst []BytesPair, b []byte, names map[string]string) ([]Byte
 		}
 		dst = append(dst, BytesPair{Name: name, Value: v})
 	}
+	return dst, nil
 }
