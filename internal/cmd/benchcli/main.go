@@ -74,6 +74,10 @@ func bench(n, runs int, keep string) error {
 	}
 	mpEnv := append(slices.Clip(base), "MONEYPENNY_BACKEND=file", "MONEYPENNY_KEYRING="+path, "MONEYPENNY_PASSWORD="+password)
 	trueBin, _ := exec.LookPath("true")
+	emptyGo, err := buildEmptyGo(dir)
+	if err != nil {
+		return err
+	}
 	cases := []*benchCase{
 		{name: "secret-tool", argv: append([]string{st}, args...), want: want,
 			env: append(slices.Clip(base), "SECRET_BACKEND=file", "SECRET_FILE_TEST_PATH="+path, "SECRET_FILE_TEST_PASSWORD="+password)},
@@ -81,9 +85,11 @@ func bench(n, runs int, keep string) error {
 		// The first (untimed) run warms the unlock cache; later runs
 		// skip PBKDF2. lock drops the cached key afterwards.
 		{name: "moneypenny", argv: append([]string{bin}, args...), want: want, env: mpEnv},
-		// The floor: starting a process that does nothing, and the CLI
+		// The floor: starting a process that does nothing, a Go program
+		// that does nothing (the Go runtime's own start), and the CLI
 		// printing its usage, on this machine.
 		{name: "true", argv: []string{trueBin}, env: base},
+		{name: "empty Go program", argv: []string{emptyGo}, env: base},
 		{name: "moneypenny", argv: []string{bin, "help"}, env: base},
 	}
 	// The runs are interleaved, one of each command per round, so that
@@ -96,13 +102,38 @@ func bench(n, runs int, keep string) error {
 	if err != nil {
 		return err
 	}
-	libsecret, cold, warm, floor, usage := cases[0], cases[1], cases[2], cases[3], cases[4]
+	libsecret, cold, warm, floor, goFloor, usage := cases[0], cases[1], cases[2], cases[3], cases[4], cases[5]
 	fmt.Printf("lookup of item %d in a %d-item file keyring, %d interleaved runs each, median wall time per process:\n", target, n, runs)
 	fmt.Printf("  secret-tool (libsecret file backend)   %8.2f ms\n", ms(libsecret.median))
 	fmt.Printf("  moneypenny, no unlock cache            %8.2f ms  (%.2fx secret-tool)\n", ms(cold.median), ratio(cold, libsecret))
 	fmt.Printf("  moneypenny, unlock cache warm          %8.2f ms  (%.2fx secret-tool)\n", ms(warm.median), ratio(warm, libsecret))
-	fmt.Printf("  floor: /bin/true %.2f ms, moneypenny help %.2f ms (process start alone)\n", ms(floor.median), ms(usage.median))
+	fmt.Printf("  floor: /bin/true %.2f ms, an empty Go program %.2f ms (%.2fx secret-tool), moneypenny help %.2f ms\n",
+		ms(floor.median), ms(goFloor.median), ratio(goFloor, libsecret), ms(usage.median))
 	return nil
+}
+
+// buildEmptyGo builds `func main() {}` as the CLI is built, to show what
+// starting the Go runtime alone costs here.
+func buildEmptyGo(dir string) (string, error) {
+	src := filepath.Join(dir, "emptygo")
+	if err := os.MkdirAll(src, 0o700); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module emptygo\n\ngo 1.24\n"), 0o600); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(src, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o600); err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "emptygo.bin")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = src
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOWORK=off")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("build an empty Go program: %w", err)
+	}
+	return bin, nil
 }
 
 func makeKeyring(ctx context.Context, path string, n int) error {
