@@ -85,6 +85,11 @@ func TestHostLockUnlockThroughPrompts(t *testing.T) {
 		t.Fatalf("after lock, secret-tool search shows:\n%s", r.stdout)
 	}
 	// lookup unlocks through the prompt.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("prompts shown: %+v\nprompter trace:\n%s", prompter.Prompts(), strings.Join(prompter.Trace(), "\n"))
+		}
+	})
 	if got := must(t, mp(t, env, "", "lookup", "app", "mp-lock"), 0).stdout; got != "locked secret" {
 		t.Fatalf("lookup after lock = %q", got)
 	}

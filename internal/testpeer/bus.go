@@ -54,7 +54,9 @@ func NewBus(t testing.TB) *Bus {
 		// A GLib critical in a peer is usually a client (the code under
 		// test, or a scripted peer here) sending what the peer did not
 		// expect; it is worth seeing even when the test passed.
-		if log := b.Log(GnomeKeyringLog); strings.Contains(log, "-CRITICAL **") {
+		if log := b.Log(GnomeKeyringLog); t.Failed() && log != "" {
+			t.Logf("testpeer: gnome-keyring's log:\n%s", tail(log, 4000))
+		} else if strings.Contains(log, "-CRITICAL **") {
 			t.Logf("testpeer: gnome-keyring logged GLib criticals:\n%s", tail(log, 4000))
 		}
 		_ = os.RemoveAll(dir)

@@ -2,9 +2,11 @@ package testpeer
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -102,6 +104,7 @@ type Prompter struct {
 	answer   func(Prompt) Answer
 	prompts  []Prompt
 	sessions map[sessionKey]*promptSession
+	trace    []string
 }
 
 type sessionKey struct {
@@ -163,6 +166,21 @@ func (p *Prompter) Prompts() []Prompt {
 	return append([]Prompt(nil), p.prompts...)
 }
 
+// Trace is what the prompter received and sent, in order, one line each
+// (method, callback object, reply; never a secret), for a test to print
+// when a prompt did not end as expected.
+func (p *Prompter) Trace() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.trace...)
+}
+
+func (p *Prompter) note(format string, args ...any) {
+	p.mu.Lock()
+	p.trace = append(p.trace, time.Now().Format("15:04:05.000000 ")+fmt.Sprintf(format, args...))
+	p.mu.Unlock()
+}
+
 func (p *Prompter) stop() {
 	p.cancel()
 	<-p.done
@@ -208,6 +226,7 @@ func (p *Prompter) handle(msg *dbus.Message) {
 		return
 	}
 	key := sessionKey{sender, callback}
+	p.note("<- %s %s from %s", member, callback, sender)
 	switch member {
 	case "BeginPrompting":
 		p.begin(msg, key)
@@ -308,6 +327,7 @@ func (p *Prompter) perform(msg *dbus.Message, key sessionKey) {
 	if a.Continue {
 		reply = "yes"
 	}
+	p.note("-> PromptReady %q to %s (secret sent: %v)", reply, key.callback, secret != nil)
 	p.callback(key, "PromptReady", reply, changed, sent)
 }
 
@@ -354,6 +374,7 @@ func (p *Prompter) reply(call *dbus.Message, body ...any) {
 }
 
 func (p *Prompter) replyError(call *dbus.Message, name, text string) {
+	p.note("-> error %s: %s", name, text)
 	if call.Flags&dbus.FlagNoReplyExpected != 0 {
 		return
 	}
