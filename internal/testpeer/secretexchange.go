@@ -24,9 +24,13 @@ import (
 //	iv=<base64 16-byte IV>
 //
 // Key agreement is DH in the 1536-bit IKE group (RFC 3526 group 5, g = 2);
-// the AES key is HKDF-SHA256(shared secret, no salt, no info), 16 bytes.
-// Every message carries the sender's public value and every receive derives
-// the key afresh, so a side may change its key pair between messages.
+// the AES key is HKDF-SHA256(shared secret, no salt, no info), 16 bytes,
+// the shared secret taken as its minimal big-endian bytes: one secret in 256
+// has a zero top byte, and gcr 3.41 (gnome-keyring 42's) then hashes one
+// byte fewer than the prime's length (measured against the library, see
+// TestSecretExchangeAgainstGcr). Every message carries the sender's public
+// value, but a side must keep its key pair for the whole exchange: gcr does
+// not take a changed one (measured too).
 
 const (
 	sxProtocol = "sx-aes-1"
@@ -78,13 +82,6 @@ func (x *secretExchange) begin() string {
 
 // receive takes the peer's message and derives the transport key. A secret
 // in it is ignored: gnome-keyring never sends the prompter one.
-//
-// gcr versions disagree on whether the DH shared secret is hashed as its
-// minimal big-endian bytes or left-padded to the prime's length; the two
-// differ only when the secret's top byte is zero. Rather than guess, a new
-// key pair is drawn until the secret has full length, where both readings
-// agree; our next message carries the new public value, from which the peer
-// derives the key again.
 func (x *secretExchange) receive(msg string) error {
 	fields, err := parseExchange(msg)
 	if err != nil {
@@ -94,20 +91,13 @@ func (x *secretExchange) receive(msg string) error {
 	if len(fields["public"]) == 0 || peer.Cmp(big.NewInt(1)) <= 0 || peer.Cmp(new(big.Int).Sub(x.p, big.NewInt(1))) >= 0 {
 		return errors.New("secret exchange: missing or invalid public value")
 	}
-	for {
-		z := new(big.Int).Exp(peer, x.priv, x.p)
-		if len(z.Bytes()) == modp1536Size {
-			key, err := hkdf.Key(sha256.New, z.Bytes(), nil, "", dhsession.KeySize)
-			if err != nil {
-				return fmt.Errorf("secret exchange: %w", err)
-			}
-			x.key = key
-			return nil
-		}
-		if err := x.generate(); err != nil {
-			return err
-		}
+	z := new(big.Int).Exp(peer, x.priv, x.p)
+	key, err := hkdf.Key(sha256.New, z.Bytes(), nil, "", dhsession.KeySize)
+	if err != nil {
+		return fmt.Errorf("secret exchange: %w", err)
 	}
+	x.key = key
+	return nil
 }
 
 // send is a reply carrying our public value and, when secret is not nil,
