@@ -24,7 +24,7 @@ const loginPassword = "login-pw-\u2713"
 type keyring struct {
 	t         testing.TB
 	bus       *testpeer.Bus
-	daemon    *exec.Cmd
+	daemon    *testpeer.GnomeKeyring
 	promptLog string
 }
 
@@ -54,35 +54,10 @@ func startKeyringCfg(t testing.TB, cfg peerConfig) *keyring {
 	if cfg.prompter {
 		k.startPrompter(cfg)
 	}
-	args := []string{"--foreground", "--components=secrets",
-		"--control-directory=" + filepath.Join(bus.Dir, "run", "keyring")}
 	if cfg.noLogin {
-		args = append(args, "--start")
+		k.daemon = bus.StartGnomeKeyringWithoutLogin(t)
 	} else {
-		// --unlock reads the login password from stdin up to EOF and
-		// creates the login keyring with it.
-		args = append(args, "--unlock")
-	}
-	cmd := exec.Command("gnome-keyring-daemon", args...)
-	cmd.Stdin = strings.NewReader(loginPassword)
-	bus.Start("gnome-keyring", cmd)
-	k.daemon = cmd
-
-	conn, err := dbus.Connect(bus.Address)
-	if err != nil {
-		t.Fatalf("connect to the test bus: %v", err)
-	}
-	defer conn.Close()
-	ready := testpeer.WaitFor(15*time.Second, func() bool {
-		var p dbus.ObjectPath
-		err := conn.Object(busName, servicePath).Call(ifaceService+".ReadAlias", 0, "default").Store(&p)
-		if cfg.noLogin {
-			return err == nil // the service answers; there is no default
-		}
-		return err == nil && strings.HasPrefix(string(p), collectionPfx)
-	})
-	if !ready {
-		t.Fatalf("gnome-keyring did not come up with a default collection:\n%s", bus.Log("gnome-keyring"))
+		k.daemon = bus.StartGnomeKeyring(t, loginPassword)
 	}
 	return k
 }
