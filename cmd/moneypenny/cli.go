@@ -228,8 +228,9 @@ func attrPairs(args []string, need bool) (keyring.Attributes, error) {
 	return attrs, nil
 }
 
-// open opens the keyring the flags and environment select.
-func (c *cli) open(ctx context.Context, extra ...keyring.Option) (*keyring.Keyring, error) {
+// selection is what the flags and environment say about which keyring:
+// the options open and diagnose share.
+func (c *cli) selection() []keyring.Option {
 	opts := []keyring.Option{keyring.WithEnv(c.io.getenv)}
 	if c.g.backend != "" {
 		opts = append(opts, keyring.WithBackend(c.g.backend))
@@ -240,6 +241,12 @@ func (c *cli) open(ctx context.Context, extra ...keyring.Option) (*keyring.Keyri
 	if c.g.collection != "" {
 		opts = append(opts, keyring.WithCollection(c.g.collection))
 	}
+	return opts
+}
+
+// open opens the keyring the flags and environment select.
+func (c *cli) open(ctx context.Context, extra ...keyring.Option) (*keyring.Keyring, error) {
+	opts := c.selection()
 	if c.g.appID != "" {
 		opts = append(opts, keyring.WithAppID(c.g.appID), keyring.WithAppSecretFunc(appSecretViaSandbox(c.io.getenv)))
 	}

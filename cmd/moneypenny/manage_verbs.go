@@ -185,17 +185,7 @@ func cmdDiagnose(ctx context.Context, c *cli, args []string) error {
 	if len(args) != 0 {
 		return usageError{"diagnose takes no arguments"}
 	}
-	opts := []keyring.Option{keyring.WithEnv(c.io.getenv)}
-	if c.g.backend != "" {
-		opts = append(opts, keyring.WithBackend(c.g.backend))
-	}
-	if c.g.keyringPath != "" {
-		opts = append(opts, keyring.WithPath(c.g.keyringPath))
-	}
-	if c.g.collection != "" {
-		opts = append(opts, keyring.WithCollection(c.g.collection))
-	}
-	d, err := keyring.Diagnose(ctx, opts...)
+	d, err := keyring.Diagnose(ctx, c.selection()...)
 	if err != nil {
 		return err
 	}
