@@ -292,17 +292,7 @@ func (c *Collection) Unlock(ctx context.Context) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	if _, err := c.svc.Unlock(ctx, c.path); err != nil {
-		return err
-	}
-	locked, err := c.IsLocked(ctx)
-	if err != nil {
-		return err
-	}
-	if locked {
-		return fmt.Errorf("dbusservice: collection %s is still locked after Unlock: %w", c.path, secret.ErrLocked)
-	}
-	return nil
+	return c.svc.unlockOne(ctx, c.path, ifaceCollection, "collection")
 }
 
 // IsLocked reports the collection's Locked property.

@@ -2,7 +2,6 @@ package dbusservice
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -152,15 +151,5 @@ func (it *Item) Lock(ctx context.Context) error { return it.svc.Lock(ctx, it.pat
 
 // Unlock unlocks the item, prompting if the service must.
 func (it *Item) Unlock(ctx context.Context) error {
-	if _, err := it.svc.Unlock(ctx, it.path); err != nil {
-		return err
-	}
-	locked, err := it.IsLocked(ctx)
-	if err != nil {
-		return err
-	}
-	if locked {
-		return fmt.Errorf("dbusservice: item %s is still locked after Unlock: %w", it.path, secret.ErrLocked)
-	}
-	return nil
+	return it.svc.unlockOne(ctx, it.path, ifaceItem, "item")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/godbus/dbus/v5"
 
@@ -122,6 +123,28 @@ func (s *Service) closedOr(fallback error) error {
 // without it together with secret.ErrDismissed.
 func (s *Service) Unlock(ctx context.Context, paths ...dbus.ObjectPath) ([]dbus.ObjectPath, error) {
 	return s.lockOrUnlock(ctx, "Unlock", paths)
+}
+
+// unlockOne unlocks one collection or item (iface names which) and checks
+// that it is unlocked afterwards. The service's answer lists what it
+// unlocked; only when path is missing there (some services answer a prompt
+// with an empty result) is the Locked property asked, one more round trip.
+func (s *Service) unlockOne(ctx context.Context, path dbus.ObjectPath, iface, what string) error {
+	done, err := s.Unlock(ctx, path)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(done, path) {
+		return nil
+	}
+	locked, err := s.boolProperty(ctx, path, iface, "Locked")
+	if err != nil {
+		return err
+	}
+	if locked {
+		return fmt.Errorf("dbusservice: %s %s is still locked after Unlock: %w", what, path, secret.ErrLocked)
+	}
+	return nil
 }
 
 // Lock locks collections or items. gnome-keyring never prompts for it.
