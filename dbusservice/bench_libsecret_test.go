@@ -32,18 +32,30 @@ print((time.perf_counter_ns() - start) // n)
 // libsecretLookupNs runs libsecretLookupLoop against the bus of env and
 // returns libsecret's time per lookup.
 func libsecretLookupNs(b *testing.B, env []string) float64 {
+	return runLibsecret(b, env, 1, libsecretLookupLoop, "200")[0]
+}
+
+// runLibsecret runs a python-gi script against the bus of env and returns
+// the want numbers it prints.
+func runLibsecret(b *testing.B, env []string, want int, script string, args ...string) []float64 {
 	b.Helper()
-	cmd := exec.Command("/usr/bin/python3", "-c", libsecretLookupLoop, "200")
+	cmd := exec.Command("/usr/bin/python3", append([]string{"-c", script}, args...)...)
 	cmd.Env = env
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		testpeer.Missing(b, fmt.Sprintf("libsecret via python-gi (python3-gi, gir1.2-secret-1): %v\n%s", err, out))
 	}
-	ns, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
-	if err != nil {
+	fields := strings.Fields(string(out))
+	if len(fields) != want {
 		b.Fatalf("python output %q", out)
 	}
-	return ns
+	nums := make([]float64, want)
+	for i, f := range fields {
+		if nums[i], err = strconv.ParseFloat(f, 64); err != nil {
+			b.Fatalf("python output %q", out)
+		}
+	}
+	return nums
 }
 
 // libsecretBatchLoop times libsecret reading the same secrets both ways:
@@ -78,21 +90,6 @@ print(int(batch), int(single))
 // libsecretBatchNs runs libsecretBatchLoop against the n "bench" items on
 // the bus of env.
 func libsecretBatchNs(b *testing.B, env []string, n int) (batch, single float64) {
-	b.Helper()
-	cmd := exec.Command("/usr/bin/python3", "-c", libsecretBatchLoop, strconv.Itoa(n), "20")
-	cmd.Env = env
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		testpeer.Missing(b, fmt.Sprintf("libsecret via python-gi (python3-gi, gir1.2-secret-1): %v\n%s", err, out))
-	}
-	f := strings.Fields(string(out))
-	if len(f) != 2 {
-		b.Fatalf("python output %q", out)
-	}
-	batch, err1 := strconv.ParseFloat(f[0], 64)
-	single, err2 := strconv.ParseFloat(f[1], 64)
-	if err1 != nil || err2 != nil {
-		b.Fatalf("python output %q", out)
-	}
-	return batch, single
+	nums := runLibsecret(b, env, 2, libsecretBatchLoop, strconv.Itoa(n), "20")
+	return nums[0], nums[1]
 }

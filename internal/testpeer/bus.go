@@ -261,19 +261,6 @@ func (b *Bus) stop(cmd *exec.Cmd, sig os.Signal) {
 	}
 }
 
-// Exited reports whether a peer started under name has exited, and how, for
-// a test that suspects its peer died under it.
-func (b *Bus) Exited(name string) (exited bool, status error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, p := range b.procs {
-		if p.name == name && p.exited() {
-			return true, p.err
-		}
-	}
-	return false, nil
-}
-
 func (p *peer) exited() bool {
 	select {
 	case <-p.done:
