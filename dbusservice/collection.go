@@ -2,7 +2,6 @@ package dbusservice
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -164,22 +163,9 @@ func (c *Collection) createItem(ctx context.Context, label string, attrs secret.
 			if err != nil {
 				return err
 			}
-			p, ok1 := arg[dbus.ObjectPath](body, 0)
-			prompt, ok2 := arg[dbus.ObjectPath](body, 1)
-			if !ok1 || !ok2 || !exactly(body, 2) || !p.IsValid() || !prompt.IsValid() {
-				return malformed("CreateItem", "(o, o)")
-			}
-			if p == noObject {
-				if prompt == noObject {
-					return malformed("CreateItem", "an item or a prompt")
-				}
-				res, err := c.svc.prompt(ctx, prompt)
-				if err != nil {
-					return err
-				}
-				if p, ok1 = variantOf[dbus.ObjectPath](res); !ok1 || !validPath(p) {
-					return malformed("CreateItem prompt result", "a variant holding o")
-				}
+			p, err := c.svc.objectOrPrompt(ctx, "CreateItem", "an item", body)
+			if err != nil {
+				return err
 			}
 			path = p
 			return nil
@@ -194,15 +180,7 @@ func (c *Collection) createItem(ctx context.Context, label string, attrs secret.
 // CreateItems stores the items one by one (the API has no batch call). On
 // error it returns the items created so far.
 func (c *Collection) CreateItems(ctx context.Context, items []secret.NewItem) ([]secret.Item, error) {
-	out := make([]secret.Item, 0, len(items))
-	for i, n := range items {
-		it, err := c.createItem(ctx, n.Label, n.Attributes, n.Secret, n.Replace)
-		if err != nil {
-			return out, wrapf(err, "item %d of %d", i+1, len(items))
-		}
-		out = append(out, it)
-	}
-	return out, nil
+	return secret.CreateEach(ctx, c, items)
 }
 
 // SearchItems returns the collection's items whose attributes contain query.
@@ -260,21 +238,11 @@ func asStoreItems(items []*Item) []secret.Item {
 // An item that vanished meanwhile (deleted by someone else) is not counted
 // and not an error.
 func (c *Collection) Delete(ctx context.Context, query secret.Attributes) (int, error) {
-	items, err := c.Search(ctx, query)
+	items, err := c.SearchItems(ctx, query)
 	if err != nil {
 		return 0, err
 	}
-	n := 0
-	for _, it := range items {
-		if err := it.Delete(ctx); err != nil {
-			if errors.Is(err, secret.ErrNotFound) {
-				continue
-			}
-			return n, err
-		}
-		n++
-	}
-	return n, nil
+	return secret.DeleteEach(ctx, items)
 }
 
 // Lock locks the collection.
@@ -313,16 +281,7 @@ func (c *Collection) DeleteCollection(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	prompt, ok := arg[dbus.ObjectPath](body, 0)
-	if !ok || !exactly(body, 1) || !prompt.IsValid() {
-		return malformed("Collection.Delete", "o")
-	}
-	if prompt != noObject {
-		if _, err := c.svc.prompt(ctx, prompt); err != nil {
-			return err
-		}
-	}
-	return nil
+	return c.svc.promptIfAny(ctx, "Collection.Delete", body)
 }
 
 // Watch delivers ItemCreated, ItemChanged and ItemDeleted events for this

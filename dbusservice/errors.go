@@ -92,19 +92,15 @@ func (s *Service) mapError(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
 	}
-	if ctxErr := ctx.Err(); ctxErr != nil && (errors.Is(err, ctxErr) || !isDBusError(err)) {
+	de, isDBus := asDBusError(err)
+	if ctxErr := ctx.Err(); ctxErr != nil && (errors.Is(err, ctxErr) || !isDBus) {
 		return ctxErr
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	var de dbus.Error
-	var dep *dbus.Error
-	switch {
-	case errors.As(err, &de):
+	if isDBus {
 		return newError(de)
-	case errors.As(err, &dep) && dep != nil:
-		return newError(*dep)
 	}
 	if s.isClosed() {
 		return secret.ErrClosed
@@ -114,10 +110,18 @@ func (s *Service) mapError(ctx context.Context, err error) error {
 	return fmt.Errorf("%w: connection lost: %v", secret.ErrUnavailable, err)
 }
 
-func isDBusError(err error) bool {
+// asDBusError finds the error a D-Bus peer replied with in err's chain;
+// godbus returns it by value or by pointer depending on the call.
+func asDBusError(err error) (dbus.Error, bool) {
 	var de dbus.Error
+	if errors.As(err, &de) {
+		return de, true
+	}
 	var dep *dbus.Error
-	return errors.As(err, &de) || errors.As(err, &dep)
+	if errors.As(err, &dep) && dep != nil {
+		return *dep, true
+	}
+	return dbus.Error{}, false
 }
 
 func newError(de dbus.Error) *Error {

@@ -123,21 +123,13 @@ func (it *Item) Modified(ctx context.Context) (time.Time, error) {
 
 // Delete deletes the item (the service may prompt; gnome-keyring does not).
 func (it *Item) Delete(ctx context.Context) error {
-	err := it.svc.unlockAndRetry(ctx, it.path, func() error {
+	return it.svc.unlockAndRetry(ctx, it.path, func() error {
 		body, err := it.svc.call(ctx, it.path, ifaceItem+".Delete")
 		if err != nil {
 			return err
 		}
-		prompt, ok := arg[dbus.ObjectPath](body, 0)
-		if !ok || !exactly(body, 1) || !prompt.IsValid() {
-			return malformed("Item.Delete", "o")
-		}
-		if prompt != noObject {
-			_, err = it.svc.prompt(ctx, prompt)
-		}
-		return err
+		return it.svc.promptIfAny(ctx, "Item.Delete", body)
 	})
-	return err
 }
 
 // IsLocked reports the item's Locked property.

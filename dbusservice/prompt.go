@@ -42,18 +42,11 @@ func (s *Service) prompt(ctx context.Context, path dbus.ObjectPath) (dbus.Varian
 		dbus.WithMatchMember("NameOwnerChanged"),
 		dbus.WithMatchArg(0, busName),
 	}
-	sigs := make(chan *dbus.Signal, 8)
-	s.conn.Signal(sigs)
-	// The channel is only unregistered, never closed by us: godbus closes
-	// registered channels itself when the connection closes, and closing it
-	// here too could panic.
-	defer s.conn.RemoveSignal(sigs)
-	for _, rule := range [][]dbus.MatchOption{completed, ownerGone} {
-		if err := s.conn.AddMatchSignalContext(ctx, rule...); err != nil {
-			return dbus.Variant{}, wrapf(s.mapError(ctx, err), "prompt %s: subscribe", path)
-		}
-		defer s.removeMatch(rule)
+	sigs, unsubscribe, err := s.subscribe(ctx, 8, completed, ownerGone)
+	if err != nil {
+		return dbus.Variant{}, wrapf(err, "prompt %s: subscribe", path)
 	}
+	defer unsubscribe()
 
 	if _, err := s.call(ctx, path, ifacePrompt+".Prompt", s.o.windowID); err != nil {
 		if ctx.Err() != nil {
@@ -92,12 +85,57 @@ func (s *Service) prompt(ctx context.Context, path dbus.ObjectPath) (dbus.Varian
 	}
 }
 
+// objectOrPrompt reads the (o, o) reply of a method that creates an object:
+// the new object's path, or "/" and a prompt whose result holds the path.
+// method names the call in errors, what the object ("an item").
+func (s *Service) objectOrPrompt(ctx context.Context, method, what string, body []any) (dbus.ObjectPath, error) {
+	path, ok1 := arg[dbus.ObjectPath](body, 0)
+	prompt, ok2 := arg[dbus.ObjectPath](body, 1)
+	if !ok1 || !ok2 || !exactly(body, 2) || !path.IsValid() || !prompt.IsValid() {
+		return "", malformed(method, "(o, o)")
+	}
+	if path != noObject {
+		return path, nil
+	}
+	if prompt == noObject {
+		return "", malformed(method, what+" or a prompt")
+	}
+	res, err := s.prompt(ctx, prompt)
+	if err != nil {
+		return "", err
+	}
+	if path, ok1 = variantOf[dbus.ObjectPath](res); !ok1 || !validPath(path) {
+		return "", malformed(method+" prompt result", "a variant holding o")
+	}
+	return path, nil
+}
+
+// promptIfAny reads the o reply of a method that may need a prompt ("/"
+// when it does not) and runs the prompt.
+func (s *Service) promptIfAny(ctx context.Context, method string, body []any) error {
+	prompt, ok := arg[dbus.ObjectPath](body, 0)
+	if !ok || !exactly(body, 1) || !prompt.IsValid() {
+		return malformed(method, "o")
+	}
+	if prompt == noObject {
+		return nil
+	}
+	_, err := s.prompt(ctx, prompt)
+	return err
+}
+
 // dismiss asks the service to close a prompt nobody waits for any more. It
 // races with Completed by design (the API allows either); errors are ignored.
 func (s *Service) dismiss(path dbus.ObjectPath) {
+	s.cleanupCall(path, ifacePrompt+".Dismiss")
+}
+
+// cleanupCall makes a best-effort call after the caller's context may have
+// ended, bounded by cleanupTimeout; its errors are of no use to anyone.
+func (s *Service) cleanupCall(path dbus.ObjectPath, method string) {
 	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
-	_, _ = s.call(ctx, path, ifacePrompt+".Dismiss")
+	_, _ = s.call(ctx, path, method)
 }
 
 func (s *Service) removeMatch(rule []dbus.MatchOption) {

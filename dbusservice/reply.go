@@ -2,6 +2,8 @@ package dbusservice
 
 import (
 	"github.com/godbus/dbus/v5"
+
+	"github.com/moneypenny-go/keyring/secret"
 )
 
 // Replies are checked element by element against the Go types godbus
@@ -63,9 +65,7 @@ func wipeWire(m map[dbus.ObjectPath][]any) {
 	for _, fields := range m {
 		for _, f := range fields {
 			if b, ok := f.([]byte); ok {
-				for i := range b {
-					b[i] = 0
-				}
+				secret.Wipe(b)
 			}
 		}
 	}

@@ -272,24 +272,9 @@ func (s *Service) CreateCollection(ctx context.Context, label, alias string) (*C
 	if err != nil {
 		return nil, err
 	}
-	path, ok1 := arg[dbus.ObjectPath](body, 0)
-	prompt, ok2 := arg[dbus.ObjectPath](body, 1)
-	if !ok1 || !ok2 || !exactly(body, 2) || !path.IsValid() || !prompt.IsValid() {
-		return nil, malformed("CreateCollection", "(o, o)")
-	}
-	if path == noObject {
-		if prompt == noObject {
-			return nil, malformed("CreateCollection", "a collection or a prompt")
-		}
-		res, err := s.prompt(ctx, prompt)
-		if err != nil {
-			return nil, wrapf(err, "create collection %q", label)
-		}
-		p, ok := variantOf[dbus.ObjectPath](res)
-		if !ok || !validPath(p) {
-			return nil, malformed("CreateCollection prompt result", "a variant holding o")
-		}
-		path = p
+	path, err := s.objectOrPrompt(ctx, "CreateCollection", "a collection", body)
+	if err != nil {
+		return nil, wrapf(err, "create collection %q", label)
 	}
 	return &Collection{svc: s, path: path, label: label}, nil
 }
@@ -345,7 +330,6 @@ func (s *Service) GetSecrets(ctx context.Context, items ...*Item) (map[dbus.Obje
 		}
 	}
 	err := s.withSession(ctx, func(ss *session) error {
-		clear(out)
 		body, err := s.call(ctx, servicePath, ifaceService+".GetSecrets", paths, ss.path)
 		if err != nil {
 			return err

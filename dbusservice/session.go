@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/godbus/dbus/v5"
 
@@ -59,18 +58,15 @@ func (ss *session) decode(ws wireSecret) (*secret.Value, error) {
 	if ws.Session != ss.path {
 		return nil, fmt.Errorf("dbusservice: secret encoded for session %s, ours is %s: %w", ws.Session, ss.path, secret.ErrCorrupt)
 	}
-	ct := ws.ContentType
-	if ct == "" {
-		ct = secret.ContentTypeText
-	}
+	// An empty content type reads as text: secret.Value.ContentType says so.
 	if ss.cipher == nil {
-		return secret.NewWithContentType(append([]byte{}, ws.Value...), ct), nil
+		return secret.NewWithContentType(append([]byte{}, ws.Value...), ws.ContentType), nil
 	}
 	plain, err := ss.cipher.Decrypt(ws.Parameters, ws.Value)
 	if err != nil {
 		return nil, fmt.Errorf("dbusservice: decrypt secret: %w", err)
 	}
-	return secret.NewWithContentType(plain, ct), nil
+	return secret.NewWithContentType(plain, ws.ContentType), nil
 }
 
 // openSession negotiates DH unless plain was forced, and falls back to plain
@@ -112,18 +108,7 @@ func (s *Service) openDH(ctx context.Context) (*session, error) {
 	if !ok1 || !ok2 || !exactly(body, 2) || !validPath(path) {
 		return nil, malformed("OpenSession", "(v, o)")
 	}
-	peer, ok := variantOf[[]byte](out)
-	if !ok {
-		s.closeSessionPath(path)
-		return nil, malformed("OpenSession", "the service's public key as a variant holding ay")
-	}
-	aesKey, err := key.SharedKey(peer)
-	if err != nil {
-		s.closeSessionPath(path)
-		return nil, wrapf(err, "open session")
-	}
-	defer secret.Wipe(aesKey)
-	c, err := dhsession.NewCipher(aesKey)
+	c, err := dhCipher(key, out)
 	if err != nil {
 		s.closeSessionPath(path)
 		return nil, err
@@ -131,13 +116,25 @@ func (s *Service) openDH(ctx context.Context) (*session, error) {
 	return &session{path: path, cipher: c}, nil
 }
 
-// closeSessionPath closes a session the client will not use, best effort and
-// briefly bounded: it is cleanup, and the service drops sessions with the
-// connection anyway.
+// dhCipher derives the session's AES key from the service's OpenSession
+// output, its public key.
+func dhCipher(key *dhsession.PrivateKey, out dbus.Variant) (*dhsession.Cipher, error) {
+	peer, ok := variantOf[[]byte](out)
+	if !ok {
+		return nil, malformed("OpenSession", "the service's public key as a variant holding ay")
+	}
+	aesKey, err := key.SharedKey(peer)
+	if err != nil {
+		return nil, wrapf(err, "open session")
+	}
+	defer secret.Wipe(aesKey)
+	return dhsession.NewCipher(aesKey)
+}
+
+// closeSessionPath closes a session the client will not use. It is cleanup:
+// best effort, and the service drops sessions with the connection anyway.
 func (s *Service) closeSessionPath(path dbus.ObjectPath) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	_, _ = s.call(ctx, path, ifaceSession+".Close")
+	s.cleanupCall(path, ifaceSession+".Close")
 }
 
 // session returns the connection's session, opening it on first use.

@@ -35,10 +35,4 @@ func checkAttributes(a secret.Attributes) error {
 }
 
 // attrMap gives the a{ss} for the wire; nil becomes an empty dict.
-func attrMap(a secret.Attributes) map[string]string {
-	m := make(map[string]string, len(a))
-	for k, v := range a {
-		m[k] = v
-	}
-	return m
-}
+func attrMap(a secret.Attributes) map[string]string { return a.Clone() }

@@ -66,26 +66,14 @@ func (s *Service) watch(ctx context.Context, collection dbus.ObjectPath, stop <-
 		rules = append(rules, []dbus.MatchOption{dbus.WithMatchSender(busName),
 			dbus.WithMatchObjectPath(servicePath), dbus.WithMatchInterface(ifaceService)})
 	}
-	sigs := make(chan *dbus.Signal, 64)
-	s.conn.Signal(sigs)
-	var added [][]dbus.MatchOption
-	cleanup := func() {
-		s.conn.RemoveSignal(sigs)
-		for _, r := range added {
-			s.removeMatch(r)
-		}
-	}
-	for _, r := range rules {
-		if err := s.conn.AddMatchSignalContext(ctx, r...); err != nil {
-			cleanup()
-			return nil, wrapf(s.mapError(ctx, err), "watch: subscribe")
-		}
-		added = append(added, r)
+	sigs, unsubscribe, err := s.subscribe(ctx, 64, rules...)
+	if err != nil {
+		return nil, wrapf(err, "watch: subscribe")
 	}
 	out := make(chan secret.Event, 16)
 	go func() {
 		defer close(out)
-		defer cleanup()
+		defer unsubscribe()
 		for {
 			select {
 			case <-ctx.Done():

@@ -3,17 +3,19 @@ package secret
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // CreateEach implements Store.CreateItems for a backend without a batch
 // write: it creates the items one by one and stops at the first error,
-// returning the items created so far.
+// returning the items created so far and an error that says which item of
+// the batch failed.
 func CreateEach(ctx context.Context, s Store, batch []NewItem) ([]Item, error) {
 	items := make([]Item, 0, len(batch))
-	for _, n := range batch {
+	for i, n := range batch {
 		it, err := s.CreateItem(ctx, n.Label, n.Attributes, n.Secret, n.Replace)
 		if err != nil {
-			return items, err
+			return items, fmt.Errorf("item %d of %d: %w", i+1, len(batch), err)
 		}
 		items = append(items, it)
 	}

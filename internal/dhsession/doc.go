@@ -17,9 +17,9 @@
 //  4. Each secret travels as AES-128-CBC over its PKCS#7-padded bytes, with a
 //     fresh random 16-byte IV carried next to it in the Secret struct.
 //
-// The Group type is general (any safe MODP group with a small generator), so
-// the same code can speak gcr's "sx-aes-1" prompt exchange, which differs
-// only in using the 1536-bit group.
+// gcr's "sx-aes-1" prompt exchange looks alike but is not this algorithm: it
+// uses the 1536-bit group and hashes the shared secret's minimal bytes, not
+// padded ones, so the test prompter (internal/testpeer) has its own code.
 //
 // Nothing in this package logs, and no error carries key or secret bytes.
 package dhsession
