@@ -30,7 +30,7 @@ func (k *Keyring) Lock(ctx context.Context) error {
 		_ = k.opts.cache.ForgetKey(ctx, k.cacheID())
 	}
 	k.forgetKey()
-	wipe(k.password)
+	secret.Wipe(k.password)
 	k.password = nil
 	return nil
 }
@@ -43,10 +43,8 @@ func (k *Keyring) Unlock(ctx context.Context) error {
 	if err := k.refresh(ctx); err != nil {
 		return err
 	}
-	if k.key != nil {
-		return nil
-	}
-	if k.password != nil {
+	if k.key != nil || k.password != nil {
+		// Unlocked, or the key only needs deriving again from the password.
 		return k.rekeyIfNeeded(ctx)
 	}
 	if k.opts.prompt == nil {
@@ -69,8 +67,8 @@ func (k *Keyring) UnlockWithPassword(ctx context.Context, password []byte) error
 		k.key, k.password = old, oldPW
 		return err
 	}
-	wipe(old)
-	wipe(oldPW)
+	secret.Wipe(old)
+	secret.Wipe(oldPW)
 	return nil
 }
 
@@ -102,8 +100,7 @@ func (k *Keyring) Repair(ctx context.Context) (int, error) {
 		kept := c.items[:0:0]
 		n = 0
 		for _, s := range c.items {
-			if d, err := s.decrypt(k.key); err == nil {
-				wipe(d.secret)
+			if _, err := s.metadata(k.key); err == nil {
 				kept = append(kept, s)
 				continue
 			}
@@ -141,7 +138,7 @@ func (k *Keyring) ChangePassword(ctx context.Context, password []byte) error {
 					secret.ErrCorrupt)
 			}
 			n, err := encrypt(newKey, d)
-			wipe(d.secret)
+			secret.Wipe(d.secret)
 			if err != nil {
 				return false, err
 			}
@@ -153,15 +150,15 @@ func (k *Keyring) ChangePassword(ctx context.Context, password []byte) error {
 		return true, nil
 	})
 	if err != nil {
-		wipe(newKey)
+		secret.Wipe(newKey)
 		return err
 	}
 	if k.opts.cache != nil {
 		_ = k.opts.cache.ForgetKey(ctx, oldID)
 		_ = k.opts.cache.StoreKey(ctx, k.cacheID(), newKey)
 	}
-	wipe(k.key)
-	wipe(k.password)
+	secret.Wipe(k.key)
+	secret.Wipe(k.password)
 	k.key, k.password = newKey, bytes.Clone(password)
 	return nil
 }

@@ -43,7 +43,7 @@ func benchRecords(n int) []Record {
 func BenchmarkKDF(b *testing.B) {
 	salt := make([]byte, saltSize)
 	for b.Loop() {
-		wipe(deriveKey([]byte("bench"), salt, defaultIterations))
+		secret.Wipe(deriveKey([]byte("bench"), salt, defaultIterations))
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/pbkdf2"
 
 	"github.com/moneypenny-go/keyring/internal/pkcs7"
+	"github.com/moneypenny-go/keyring/secret"
 )
 
 // The constants libsecret writes. Readers use whatever the file says.
@@ -64,7 +65,7 @@ func seal(key, plaintext []byte) ([]byte, error) {
 		return nil, fmt.Errorf("filekeyring: random IV: %w", err)
 	}
 	cipher.NewCBCEncrypter(block, iv).CryptBlocks(out, padded)
-	wipe(padded)
+	secret.Wipe(padded)
 	out = append(out, iv...)
 	m := hmac.New(sha256.New, key)
 	m.Write(out)
@@ -95,16 +96,10 @@ func decryptBlob(key, blob []byte) ([]byte, error) {
 	cipher.NewCBCDecrypter(block, blob[n:n+ivSize]).CryptBlocks(plain, blob[:n])
 	out, err := pkcs7.Unpad(plain)
 	if err != nil {
-		wipe(plain)
+		secret.Wipe(plain)
 		return nil, fmt.Errorf("filekeyring: item padding: %w", err)
 	}
 	return out, nil
-}
-
-func wipe(b []byte) {
-	for i := range b {
-		b[i] = 0
-	}
 }
 
 func randRead(b []byte) (int, error) { return rand.Read(b) }

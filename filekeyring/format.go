@@ -3,9 +3,9 @@ package filekeyring
 import (
 	"bytes"
 	"fmt"
-	"sort"
 
 	"github.com/moneypenny-go/keyring/internal/gvariant"
+	"github.com/moneypenny-go/keyring/internal/legacykeyring"
 	"github.com/moneypenny-go/keyring/internal/prefault"
 	"github.com/moneypenny-go/keyring/secret"
 )
@@ -54,7 +54,7 @@ func (s *stored) metadata(key []byte) (*decrypted, error) {
 		if err != nil {
 			return nil, err
 		}
-		wipe(d.secret)
+		secret.Wipe(d.secret)
 		d.secret = nil
 		s.meta = d
 	}
@@ -97,7 +97,7 @@ func parse(data []byte) (*contents, error) {
 	}
 	major, minor := data[len(magic)], data[len(magic)+1]
 	switch {
-	case major == 0 && minor == 0:
+	case legacykeyring.IsLegacy(data):
 		return nil, fmt.Errorf("gnome-keyring's legacy v0 format, read-only here (import it with `moneypenny migrate --from-file`): %w",
 			secret.ErrUnsupportedFormat)
 	case major != 1 || minor != 0:
@@ -216,12 +216,11 @@ func (c *contents) search(query []gvariant.BytesPair) []*stored {
 
 // hashAttributes builds the sorted name → HMAC(value) dictionary.
 func hashAttributes(key []byte, attrs secret.Attributes) []gvariant.BytesPair {
+	// Names is in byte order: libsecret sorts with strcmp.
 	out := make([]gvariant.BytesPair, 0, len(attrs))
-	for n, v := range attrs {
-		out = append(out, gvariant.BytesPair{Name: n, Value: hashValue(key, v)})
+	for _, n := range attrs.Names() {
+		out = append(out, gvariant.BytesPair{Name: n, Value: hashValue(key, attrs[n])})
 	}
-	// libsecret sorts with strcmp, which is byte order, as Go's < is.
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
@@ -275,7 +274,7 @@ func (s *stored) decrypt(key []byte) (*decrypted, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer wipe(plain)
+	defer secret.Wipe(plain)
 	it, err := gvariant.DecodeItem(plain)
 	if err != nil {
 		return nil, fmt.Errorf("item payload: %w: %w", secret.ErrCorrupt, err)
@@ -300,7 +299,7 @@ func encryptHashed(key []byte, d *decrypted, hashed []gvariant.BytesPair) (*stor
 		it.Attributes = append(it.Attributes, gvariant.StringPair{Name: n, Value: d.attrs[n]})
 	}
 	plain := gvariant.EncodeItem(it)
-	defer wipe(plain)
+	defer secret.Wipe(plain)
 	blob, err := seal(key, plain)
 	if err != nil {
 		return nil, err

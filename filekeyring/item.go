@@ -117,7 +117,7 @@ func (it *Item) edit(ctx context.Context, change func(d *decrypted)) error {
 			change(d)
 			d.modified = k.now()
 			n, err := encrypt(k.key, d)
-			wipe(d.secret)
+			secret.Wipe(d.secret)
 			if err != nil {
 				return false, err
 			}
@@ -149,7 +149,7 @@ func (it *Item) SetSecret(ctx context.Context, v *secret.Value) error {
 		return fmt.Errorf("filekeyring: nil secret: %w", secret.ErrInvalidArgument)
 	}
 	b := v.Bytes()
-	return it.edit(ctx, func(d *decrypted) { wipe(d.secret); d.secret = bytes.Clone(b) })
+	return it.edit(ctx, func(d *decrypted) { secret.Wipe(d.secret); d.secret = bytes.Clone(b) })
 }
 
 // Delete removes the item.

@@ -107,11 +107,10 @@ func (k *Keyring) store(ctx context.Context, recs []Record, replace []bool) (ids
 					replaced++
 					id = oldest.id
 					if r.Created.IsZero() {
-						prev, err := oldest.decrypt(k.key)
+						prev, err := oldest.metadata(k.key)
 						if err != nil {
 							return false, fmt.Errorf("read the item being replaced: %w", err)
 						}
-						wipe(prev.secret)
 						d.created = prev.created
 					}
 				}

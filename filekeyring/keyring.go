@@ -253,7 +253,7 @@ func (k *Keyring) unlock(ctx context.Context, password []byte) error {
 				return nil
 			}
 			k.c.forgetChecks()
-			wipe(key)
+			secret.Wipe(key)
 			_ = cache.ForgetKey(ctx, k.cacheID())
 		}
 	}
@@ -267,7 +267,7 @@ func (k *Keyring) unlock(ctx context.Context, password []byte) error {
 			return k.fail("password: %w", err)
 		}
 		pw = bytes.Clone(p)
-		wipe(p)
+		secret.Wipe(p)
 	}
 	return k.unlockWith(ctx, pw)
 }
@@ -277,15 +277,15 @@ func (k *Keyring) unlock(ctx context.Context, password []byte) error {
 func (k *Keyring) unlockWith(ctx context.Context, pw []byte) error {
 	key := deriveKey(pw, k.c.salt, k.c.iterations)
 	if err := ctx.Err(); err != nil {
-		wipe(key)
-		wipe(pw)
+		secret.Wipe(key)
+		secret.Wipe(pw)
 		return err
 	}
 	k.c.forgetChecks()
 	if len(k.c.items) > 0 && !k.c.anyValid(key) {
 		k.c.forgetChecks() // the verdicts were for the wrong key
-		wipe(key)
-		wipe(pw)
+		secret.Wipe(key)
+		secret.Wipe(pw)
 		return k.fail("none of the %d items decrypts with this password: %w", len(k.c.items), secret.ErrWrongPassword)
 	}
 	k.key, k.password = key, pw
@@ -298,7 +298,7 @@ func (k *Keyring) unlockWith(ctx context.Context, pw []byte) error {
 // forgetKey wipes the key; the password stays so the key can be derived
 // again for a re-keyed file.
 func (k *Keyring) forgetKey() {
-	wipe(k.key)
+	secret.Wipe(k.key)
 	k.key = nil
 }
 
@@ -312,7 +312,7 @@ func (k *Keyring) rekeyIfNeeded(ctx context.Context) error {
 		return k.fail("%w", secret.ErrLocked)
 	}
 	pw := bytes.Clone(k.password)
-	wipe(k.password)
+	secret.Wipe(k.password)
 	k.password = nil
 	return k.unlockWith(ctx, pw)
 }
@@ -344,13 +344,7 @@ func (k *Keyring) readable(ctx context.Context) error {
 	if err := k.refresh(ctx); err != nil {
 		return err
 	}
-	if k.key == nil {
-		if k.password == nil {
-			return k.fail("%w", secret.ErrLocked)
-		}
-		return k.rekeyIfNeeded(ctx)
-	}
-	return nil
+	return k.rekeyIfNeeded(ctx)
 }
 
 // maxRetries bounds how often a write is re-applied because a writer that
@@ -510,7 +504,7 @@ func (k *Keyring) Close() error {
 	}
 	k.closed = true
 	k.forgetKey()
-	wipe(k.password)
+	secret.Wipe(k.password)
 	k.password = nil
 	k.stopWatch()
 	k.see(stamp{}, nil)

@@ -20,7 +20,7 @@ func ReadFile(path string, password []byte) ([]Record, error) {
 		return nil, fmt.Errorf("filekeyring: %s: %w", path, err)
 	}
 	key := deriveKey(password, c.salt, c.iterations)
-	defer wipe(key)
+	defer secret.Wipe(key)
 	if len(c.items) > 0 && !c.anyValid(key) {
 		return nil, fmt.Errorf("filekeyring: %s: none of the %d items decrypts with this password: %w",
 			path, len(c.items), secret.ErrWrongPassword)

@@ -53,13 +53,10 @@ var errRaced = errors.New("the file appeared while we were writing it")
 // writeTemp writes data to a new synced 0600 file next to path and returns
 // its name, ready for install, and the file, still open: the caller pins
 // it as the version it knows once installed (see Keyring.pin), or closes
-// and removes it.
+// and removes it. The directory exists: the caller holds the writer lock,
+// and acquire made the directory before taking it.
 func writeTemp(path string, data []byte) (string, *os.File, error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", nil, err
-	}
-	tmp, err := createTemp(dir, filepath.Base(path))
+	tmp, err := createTemp(filepath.Dir(path), filepath.Base(path))
 	if err != nil {
 		return "", nil, err
 	}

@@ -113,22 +113,14 @@ func EncodeBytesDict(pairs []BytesPair) []byte {
 	return encodeArray(elems, 1)
 }
 
-// DecodeBytesDict parses an a{say}, keeping the serialised order. The values
-// alias b.
-func DecodeBytesDict(b []byte) ([]BytesPair, error) {
-	return appendBytesDict(nil, b, nil)
-}
-
-// appendBytesDict appends the entries of an a{say} to dst. With names, keys
-// are interned there: a keyring's thousands of items share a handful of
-// attribute names, and one string per name is enough.
+// appendBytesDict appends the entries of an a{say} to dst, keeping the
+// serialised order; the values alias b. Keys are interned in names: a
+// keyring's thousands of items share a handful of attribute names, and one
+// string per name is enough.
 func appendBytesDict(dst []BytesPair, b []byte, names map[string]string) ([]BytesPair, error) {
 	it, err := newArrayIter(b, 1)
 	if err != nil {
 		return nil, err
-	}
-	if dst == nil && it.len() > 0 {
-		dst = make([]BytesPair, 0, it.len())
 	}
 	for e, err := range it.elems() {
 		if err != nil {
@@ -141,9 +133,7 @@ func appendBytesDict(dst []BytesPair, b []byte, names map[string]string) ([]Byte
 		name, seen := names[string(k)]
 		if !seen {
 			name = string(k)
-			if names != nil {
-				names[name] = name
-			}
+			names[name] = name
 		}
 		dst = append(dst, BytesPair{Name: name, Value: v})
 	}
