@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/moneypenny-go/keyring/secret"
@@ -77,15 +76,12 @@ func accountFor(attrs secret.Attributes) string {
 }
 
 // duplicateAccount is the account for a second item with the same
-// attributes, stored without replace.
+// attributes, stored without replace: the username with a random suffix in
+// place of accountFor's attribute hash.
 func duplicateAccount(attrs secret.Attributes) string {
 	r := make([]byte, 4)
 	_, _ = rand.Read(r)
-	base := accountFor(attrs)
-	if i := strings.LastIndex(base, " #"); i >= 0 && !pairLike(attrs) {
-		base = base[:i]
-	}
-	return base + " #" + hex.EncodeToString(r)
+	return attrs["username"] + " #" + hex.EncodeToString(r)
 }
 
 // meta is an item's metadata as this package presents it.

@@ -15,24 +15,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export CGO_ENABLED=0
 export PATH="$PATH:$(go env GOPATH)/bin"
 
+source scripts/debs.sh
 pkgs=(dbus dbus-x11 gnome-keyring libsecret-tools gir1.2-secret-1 python3-secretstorage python3-gi
-      gir1.2-gcr-3 xdg-desktop-portal bubblewrap keyutils wine wine64 gcc-mingw-w64-x86-64-win32)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "== installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q >/dev/null
-    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "missing Debian packages; install them with:" >&2
-    echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
-    exit 1
-  fi
+      gir1.2-gcr-3 xdg-desktop-portal bubblewrap keyutils)
+if [ "${SKIP_WINE:-0}" != 1 ]; then
+  pkgs+=(wine wine64 gcc-mingw-w64-x86-64-win32)
 fi
+need_debs "${pkgs[@]}" || exit 1
 
 if ! command -v staticcheck >/dev/null; then
   echo "== installing staticcheck"

@@ -199,26 +199,24 @@ func (it *item) update(ctx context.Context, change func(*record)) error {
 	}
 	moved := !rec.Attributes.Equal(oldAttrs)
 
-	if it.foreign && !moved && len(rec.secret) <= MaxBlobSize {
+	switch {
+	case it.foreign && !moved:
 		return it.writeForeign(ctx, fc, &rec)
-	}
-	if !it.foreign && !moved {
+	case !moved:
 		return it.k.store(ctx, it.target, &rec, oldHead)
 	}
-	// The item gets a (new) target of ours: write it there, then remove the
-	// old credential.
-	keep := ""
-	if !it.foreign {
-		keep = it.target
-	}
-	target, err := it.k.freeTarget(rec.Attributes, keep)
+	return it.moveTo(ctx, &rec)
+}
+
+// moveTo gives the item a new target of this package's own, for attributes
+// that changed or a secret too large for a go-keyring blob: it writes r
+// there, then removes the old credential.
+func (it *item) moveTo(ctx context.Context, r *record) error {
+	target, err := it.k.freeTarget(r.Attributes)
 	if err != nil {
 		return err
 	}
-	if target == it.target {
-		return it.k.store(ctx, target, &rec, oldHead)
-	}
-	if err := it.k.store(ctx, target, &rec, nil); err != nil {
+	if err := it.k.store(ctx, target, r, nil); err != nil {
 		return err
 	}
 	var rmErr error
@@ -243,18 +241,7 @@ func (it *item) writeForeign(ctx context.Context, c *credential, r *record) erro
 		return err
 	}
 	if len(r.secret) > MaxBlobSize {
-		target, err := it.k.freeTarget(r.Attributes, "")
-		if err != nil {
-			return err
-		}
-		if err := it.k.store(ctx, target, r, nil); err != nil {
-			return err
-		}
-		if err := it.k.api.remove(c.Target); err != nil && !errors.Is(err, secret.ErrNotFound) {
-			return fmt.Errorf("windows: delete %q: %w", c.Target, err)
-		}
-		it.target, it.foreign, it.service = target, false, ""
-		return nil
+		return it.moveTo(ctx, r)
 	}
 	w := &credential{Target: c.Target, Comment: displayString(r.Label, maxCommentLen), UserName: c.UserName, Blob: r.secret}
 	if err := it.k.api.write(w); err != nil {

@@ -89,7 +89,7 @@ func (k *Keyring) CreateItem(ctx context.Context, label string, attrs secret.Att
 			return it, err
 		}
 	}
-	target, err := k.freeTarget(attrs, "")
+	target, err := k.freeTarget(attrs)
 	if err != nil {
 		return nil, err
 	}
@@ -117,18 +117,16 @@ func (k *Keyring) replace(ctx context.Context, rec *record) (it secret.Item, don
 	if !ok {
 		return nil, false, nil
 	}
-	c, err := k.api.read(service + ":" + user)
-	if errors.Is(err, secret.ErrNotFound) {
+	fi := &item{k: k, target: service + ":" + user, service: service, foreign: true}
+	c, err := fi.readForeign(fi.target, service)
+	if errors.Is(err, secret.ErrNotFound) { // none, or not go-keyring's
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("windows: read %q: %w", service+":"+user, err)
+		return nil, false, err
 	}
 	defer secret.Wipe(c.Blob)
-	if !isGoKeyring(c, service) {
-		return nil, false, nil
-	}
-	fi := &item{k: k, target: c.Target, service: service, foreign: true}
+	fi.target = c.Target
 	if err := fi.writeForeign(ctx, c, rec); err != nil {
 		return nil, false, err
 	}
@@ -164,15 +162,11 @@ func (k *Keyring) findExact(ctx context.Context, attrs secret.Attributes) (strin
 }
 
 // freeTarget picks the target for a new item with attrs: the derived name,
-// or that name with a random suffix when another item holds it. keep is a
-// target the caller is about to give up, which counts as free.
-func (k *Keyring) freeTarget(attrs secret.Attributes, keep string) (string, error) {
+// or that name with a random suffix when another item holds it.
+func (k *Keyring) freeTarget(attrs secret.Attributes) (string, error) {
 	base := TargetName(k.prefix, attrs)
 	target := base
 	for i := 0; ; i++ {
-		if target == keep {
-			return target, nil
-		}
 		_, err := k.api.read(target)
 		if errors.Is(err, secret.ErrNotFound) {
 			return target, nil

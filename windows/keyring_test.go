@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	"github.com/moneypenny-go/keyring/internal/storetest"
 	"github.com/moneypenny-go/keyring/secret"
@@ -417,4 +418,14 @@ func TestItemNotFoundAfterDelete(t *testing.T) {
 	if err := it.Delete(ctx); !errors.Is(err, secret.ErrNotFound) {
 		t.Fatalf("second Delete = %v, want ErrNotFound", err)
 	}
+}
+
+// utf16Len is the length of s in UTF-16 code units, the unit of every
+// Credential Manager string limit.
+func utf16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }

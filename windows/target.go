@@ -130,16 +130,6 @@ func isPart(prefix, target string) bool {
 	return strings.IndexByte(target[len(prefix):], partSep) >= 0
 }
 
-// utf16Len is the length of s in UTF-16 code units, the unit of every
-// Credential Manager string limit.
-func utf16Len(s string) int {
-	n := 0
-	for _, r := range s {
-		n += utf16.RuneLen(r)
-	}
-	return n
-}
-
 // displayString cuts s to at most max UTF-16 units on a character boundary and
 // replaces NUL bytes, which a C string cannot carry. It is for the Comment and
 // UserName fields, which only the Credential Manager window shows.

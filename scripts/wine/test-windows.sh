@@ -10,24 +10,11 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here/../.."
 
-have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-missing=()
-have wine || missing+=(wine)
-have wine64 || missing+=(wine64)
-command -v x86_64-w64-mingw32-gcc >/dev/null || missing+=(gcc-mingw-w64-x86-64-win32)
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "== installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q >/dev/null
-    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "test-windows: missing ${missing[*]}; install with:" >&2
-    echo "  sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
-    if [ "${CI:-}" = true ]; then exit 1; fi
-    echo "test-windows: skipped (not CI)" >&2
-    exit 0
-  fi
+source scripts/debs.sh
+if ! need_debs wine wine64 gcc-mingw-w64-x86-64-win32; then
+  if [ "${CI:-}" = true ]; then exit 1; fi
+  echo "test-windows: skipped (not CI)" >&2
+  exit 0
 fi
 
 # Build the prefix and shim up front so a failure there is reported as such.
