@@ -3,7 +3,6 @@ package keyring
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 
 	"github.com/godbus/dbus/v5"
 
@@ -33,14 +32,12 @@ func (c *config) filePath() (string, error) {
 	return c.defaultFilePath()
 }
 
-// filePassword resolves the file keyring's password: WithPassword,
-// WithPasswordFunc, then MONEYPENNY_PASSWORD. The caller wipes the result.
-func (c *config) filePassword(ctx context.Context, path string) ([]byte, error) {
+// filePassword resolves the file keyring's password when no password
+// function is to be asked: WithPassword, then MONEYPENNY_PASSWORD. The caller
+// wipes the result.
+func (c *config) filePassword(path string) ([]byte, error) {
 	if c.password != nil {
 		return append([]byte(nil), c.password...), nil
-	}
-	if c.passwordFunc != nil {
-		return c.passwordFunc(ctx)
 	}
 	if pw := c.getenv("MONEYPENNY_PASSWORD"); pw != "" {
 		return []byte(pw), nil
@@ -72,7 +69,7 @@ func (c *config) openFile(ctx context.Context) (secret.Store, error) {
 	// cache has no key, so a warm cache skips both the prompt and PBKDF2.
 	var pw []byte
 	if c.password != nil || c.passwordFunc == nil {
-		if pw, err = c.filePassword(ctx, path); err != nil {
+		if pw, err = c.filePassword(path); err != nil {
 			return nil, err
 		}
 		defer secret.Wipe(pw)
@@ -88,15 +85,13 @@ func (c *config) openFile(ctx context.Context) (secret.Store, error) {
 func (c *config) openPortalFile(ctx context.Context) (secret.Store, error) {
 	path := c.path
 	if path == "" {
-		d, err := c.dataHome()
+		p, err := portal.KeyringPathIn(c.getenv)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("keyring: %w", err)
 		}
-		path = filepath.Join(d, "keyrings", "default.keyring")
+		path = p
 	}
-	client := portal.NewClient(c.portalOpts()...)
-	defer client.Close()
-	master, err := client.Secret(ctx)
+	master, err := portal.RetrieveSecret(ctx, c.portalOpts()...)
 	if err != nil {
 		return nil, fmt.Errorf("keyring: Secrets portal: %w", err)
 	}
@@ -140,6 +135,11 @@ func openCredentialManager(ctx context.Context) (secret.Store, error) { return w
 // the master secret is the item the Secrets portal backend keeps in the host
 // Secret Service under app_id=ID.
 func (c *config) openAppKeyring(ctx context.Context) (*Keyring, error) {
+	// The id names a directory under ~/.var/app, is searched for on the
+	// host and is handed to appSecretFunc: "../x" must go no further.
+	if err := portal.ValidAppID(c.appID); err != nil {
+		return nil, fmt.Errorf("keyring: %w", err)
+	}
 	if c.sessionBus() == "" {
 		return nil, errNoSessionBus
 	}
@@ -154,9 +154,9 @@ func (c *config) openAppKeyring(ctx context.Context) (*Keyring, error) {
 		if master, ferr = c.appSecretFunc(ctx, c.appID); ferr != nil {
 			return nil, fmt.Errorf("%w; asking the Secrets portal as the app also failed: %w", err, ferr)
 		}
-		if master.Len() < portalSecretLen {
+		if master.Len() < portal.SecretLen {
 			master.Wipe()
-			return nil, fmt.Errorf("keyring: app %s: the portal gave %d bytes, want %d: %w", c.appID, master.Len(), portalSecretLen, secret.ErrCorrupt)
+			return nil, fmt.Errorf("keyring: app %s: the portal gave %d bytes, want %d: %w", c.appID, master.Len(), portal.SecretLen, secret.ErrCorrupt)
 		}
 		err = nil
 	}
@@ -180,9 +180,6 @@ func (c *config) openAppKeyring(ctx context.Context) (*Keyring, error) {
 	info.Note = "Flatpak app " + c.appID + " opened from the host with its portal secret"
 	return &Keyring{store: st, info: info}, nil
 }
-
-// portalSecretLen is how many bytes of the portal secret libsecret uses.
-const portalSecretLen = 64
 
 // appSecret finds the portal secret of appID among the host's items.
 func appSecret(ctx context.Context, svc *dbusservice.Service, appID string) (*secret.Value, error) {
@@ -210,12 +207,12 @@ func appSecret(ctx context.Context, svc *dbusservice.Service, appID string) (*se
 	}
 	// libsecret reads exactly the first 64 bytes the portal writes; fewer is
 	// an invalid secret, more are ignored.
-	if v.Len() < portalSecretLen {
+	if v.Len() < portal.SecretLen {
 		v.Wipe()
 		return nil, fmt.Errorf("keyring: app %s: its portal secret is %d bytes, want %d: %w",
-			appID, v.Len(), portalSecretLen, secret.ErrCorrupt)
+			appID, v.Len(), portal.SecretLen, secret.ErrCorrupt)
 	}
-	first := secret.New(append([]byte(nil), v.Bytes()[:portalSecretLen]...))
+	first := secret.New(append([]byte(nil), v.Bytes()[:portal.SecretLen]...))
 	v.Wipe()
 	return first, nil
 }

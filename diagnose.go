@@ -10,6 +10,7 @@ import (
 	"github.com/moneypenny-go/keyring/dbusservice"
 	"github.com/moneypenny-go/keyring/keyctl"
 	"github.com/moneypenny-go/keyring/portal"
+	"github.com/moneypenny-go/keyring/secret"
 )
 
 // Diagnosis explains, for a person, which backends can be used here and
@@ -56,15 +57,21 @@ func Diagnose(ctx context.Context, opts ...Option) (*Diagnosis, error) {
 	c := newConfig(opts)
 	sb := portal.DetectSandboxIn(c.root, c.getenv)
 	d := &Diagnosis{Sandbox: SandboxInfo{Kind: sb.Kind, AppID: sb.AppID, Reason: sb.Reason}}
+	// The portal is asked once, and its answer serves both the report and
+	// the choice below.
+	var (
+		v    uint32
+		verr error
+	)
 	if sb.Sandboxed() {
 		pctx, cancel := context.WithTimeout(ctx, probeTimeout)
-		v, err := portal.Version(pctx, c.portalOpts()...)
+		v, verr = portal.Version(pctx, c.portalOpts()...)
 		cancel()
 		switch {
-		case err != nil && errors.Is(err, portal.ErrNoPortal):
-			d.Portal = "absent: " + err.Error()
-		case err != nil:
-			d.Portal = "error: " + err.Error()
+		case verr != nil && errors.Is(verr, portal.ErrNoPortal):
+			d.Portal = "absent: " + verr.Error()
+		case verr != nil:
+			d.Portal = "error: " + verr.Error()
 		default:
 			d.Portal = fmt.Sprintf("version %d", v)
 		}
@@ -86,7 +93,7 @@ func Diagnose(ctx context.Context, opts ...Option) (*Diagnosis, error) {
 		}
 		return d, nil
 	}
-	for _, cand := range c.candidates(ctx) {
+	for _, cand := range candidatesFor(sb, v, verr) {
 		if cand.skip != "" {
 			continue
 		}
@@ -173,13 +180,11 @@ func (c *config) probe(ctx context.Context, name string) BackendStatus {
 			st.Reason = c.notAutomatic(name)
 			return st
 		}
-		var err error
-		if name == Keychain {
-			_, err = openKeychainProbe(pctx)
-		} else {
-			_, err = openCredentialManagerProbe(pctx)
+		open := openKeychain
+		if name == CredentialManager {
+			open = openCredentialManager
 		}
-		if err != nil {
+		if err := openAndClose(pctx, open); err != nil {
 			st.Reason = err.Error()
 			return st
 		}
@@ -189,18 +194,12 @@ func (c *config) probe(ctx context.Context, name string) BackendStatus {
 	return st
 }
 
-func openKeychainProbe(ctx context.Context) (bool, error) {
-	st, err := openKeychain(ctx)
+// openAndClose opens a store with open and closes it again: a probe that the
+// store can be used.
+func openAndClose(ctx context.Context, open func(context.Context) (secret.Store, error)) error {
+	st, err := open(ctx)
 	if err != nil {
-		return false, err
+		return err
 	}
-	return true, st.Close()
-}
-
-func openCredentialManagerProbe(ctx context.Context) (bool, error) {
-	st, err := openCredentialManager(ctx)
-	if err != nil {
-		return false, err
-	}
-	return true, st.Close()
+	return st.Close()
 }

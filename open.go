@@ -92,9 +92,22 @@ const portalFile = "portal-file" // the file backend keyed by the portal secret
 // candidates returns automatic detection's steps, in order.
 func (c *config) candidates(ctx context.Context) []candidate {
 	sb := portal.DetectSandboxIn(c.root, c.getenv)
+	var (
+		v   uint32
+		err error
+	)
+	if sb.Sandboxed() {
+		v, err = portal.Version(ctx, c.portalOpts()...)
+	}
+	return candidatesFor(sb, v, err)
+}
+
+// candidatesFor returns automatic detection's steps, in order, for a
+// sandbox detection result and, when sb is sandboxed, the portal's answer to
+// portal.Version (v and err are ignored otherwise).
+func candidatesFor(sb portal.Sandbox, v uint32, err error) []candidate {
 	var out []candidate
 	if sb.Sandboxed() {
-		v, err := portal.Version(ctx, c.portalOpts()...)
 		switch {
 		case err == nil && v == 1:
 			return append(out, candidate{name: portalFile, why: fmt.Sprintf("sandboxed (%s): Secrets portal version 1", sb.Reason)})

@@ -169,3 +169,18 @@ func TestSecretIsRedacted(t *testing.T) {
 		}
 	}
 }
+
+func TestAppIDIsValidated(t *testing.T) {
+	home := t.TempDir()
+	called := false
+	for _, id := range []string{"../x", "org.example/../../x", "org.example.App\nname=evil"} {
+		_, err := Open(context.Background(), WithAppID(id), WithEnv(envMap("HOME", home)), withRoot(hostRoot(t)),
+			WithAppSecretFunc(func(context.Context, string) (*Secret, error) { called = true; return nil, ErrNotFound }))
+		if !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("WithAppID(%q) = %v, want ErrInvalidArgument", id, err)
+		}
+	}
+	if called {
+		t.Error("the app secret function was asked for an invalid id")
+	}
+}

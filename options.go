@@ -102,7 +102,9 @@ func WithUserKeyring() Option { return func(c *config) { c.userKeyring = true } 
 // WithAppID opens, from the host, the file keyring of the Flatpak app id:
 // ~/.var/app/ID/data/keyrings/default.keyring keyed by the app's portal
 // secret, which is read from the host Secret Service. For backup, inspection
-// and repair of a sandboxed app's secrets.
+// and repair of a sandboxed app's secrets. Open rejects an id that is not a
+// valid Flatpak application id (see portal.ValidAppID) with an error wrapping
+// ErrInvalidArgument.
 func WithAppID(id string) Option { return func(c *config) { c.appID = id } }
 
 // WithAppSecretFunc supplies the app's portal secret when the host Secret

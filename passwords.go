@@ -40,11 +40,7 @@ func (k *Keyring) SetPassword(ctx context.Context, service, user string, passwor
 // GetPassword returns the secret for (service, user), or an error wrapping
 // ErrNotFound. The caller owns the Secret and should Wipe it.
 func (k *Keyring) GetPassword(ctx context.Context, service, user string) (*Secret, error) {
-	v, err := k.Lookup(ctx, passwordAttrs(service, user))
-	if err != nil {
-		return nil, err
-	}
-	return v, nil
+	return k.Lookup(ctx, passwordAttrs(service, user))
 }
 
 // DeletePassword removes every item for (service, user); nothing to remove

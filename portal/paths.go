@@ -15,11 +15,21 @@ import (
 // own ~/.var/app/<id>/data, so this is the same file AppKeyringPath names
 // from the outside. A relative XDG_DATA_HOME is ignored, as the XDG spec
 // requires.
-func KeyringPath() (string, error) {
-	data := os.Getenv("XDG_DATA_HOME")
+//
+// KeyringPath is KeyringPathIn(os.Getenv).
+func KeyringPath() (string, error) { return KeyringPathIn(os.Getenv) }
+
+// KeyringPathIn is KeyringPath reading the environment through getenv (nil
+// means os.Getenv). The home directory is $HOME, as os.UserHomeDir has it on
+// Linux, the only system with the portal.
+func KeyringPathIn(getenv func(string) string) (string, error) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	data := getenv("XDG_DATA_HOME")
 	if !filepath.IsAbs(data) {
-		home, err := os.UserHomeDir()
-		if err != nil || home == "" {
+		home := getenv("HOME")
+		if home == "" {
 			return "", fmt.Errorf("portal: keyring path: neither XDG_DATA_HOME nor HOME is set: %w", secret.ErrUnavailable)
 		}
 		data = filepath.Join(home, ".local", "share")

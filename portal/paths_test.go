@@ -45,3 +45,16 @@ func TestValidAppID(t *testing.T) {
 		}
 	}
 }
+
+func TestKeyringPathIn(t *testing.T) {
+	env := func(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
+	if p, err := KeyringPathIn(env(map[string]string{"XDG_DATA_HOME": "/data/app", "HOME": "/home/u"})); err != nil || p != "/data/app/keyrings/default.keyring" {
+		t.Fatalf("XDG_DATA_HOME: %q %v", p, err)
+	}
+	if p, err := KeyringPathIn(env(map[string]string{"XDG_DATA_HOME": "rel", "HOME": "/home/u"})); err != nil || p != "/home/u/.local/share/keyrings/default.keyring" {
+		t.Fatalf("HOME: %q %v", p, err)
+	}
+	if _, err := KeyringPathIn(env(nil)); !errors.Is(err, secret.ErrUnavailable) {
+		t.Fatalf("empty environment: %v", err)
+	}
+}

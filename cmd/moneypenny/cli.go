@@ -270,8 +270,10 @@ func (c *cli) warnIfVolatile(kr *keyring.Keyring) {
 	}
 }
 
-func isTerminal(r io.Reader) bool {
-	f, ok := r.(*os.File)
+// isTerminal reports whether stream (an io.Reader or io.Writer of c.io) is
+// an *os.File open on a terminal.
+func isTerminal(stream any) bool {
+	f, ok := stream.(*os.File)
 	return ok && termIsTerminal(int(f.Fd()))
 }
 

@@ -5,10 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"os"
 	"time"
 
 	"github.com/moneypenny-go/keyring"
+	"github.com/moneypenny-go/keyring/secret"
 )
 
 // itemDescription is an item as the listing verbs print it. The secret is
@@ -25,7 +25,6 @@ type itemDescription struct {
 	Error        string             `json:"error,omitempty"`
 
 	created, modified time.Time
-	secretText        []byte
 }
 
 func describeItems(ctx context.Context, kr *keyring.Keyring, items []keyring.Item, withSecrets bool) []itemDescription {
@@ -59,13 +58,13 @@ func describeItems(ctx context.Context, kr *keyring.Keyring, items []keyring.Ite
 				b := append([]byte(nil), v.Bytes()...)
 				v.Wipe()
 				if printable(b) {
-					d.secretText = b
 					s := string(b)
 					d.Secret = &s
 				} else {
 					s := base64.StdEncoding.EncodeToString(b)
 					d.SecretBase64 = &s
 				}
+				secret.Wipe(b)
 			} else if d.Error == "" {
 				d.Error = err.Error()
 			}
@@ -79,9 +78,4 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-func isTerminalWriter(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && termIsTerminal(int(f.Fd()))
 }

@@ -35,7 +35,7 @@ func cmdMigrate(ctx context.Context, c *cli, args []string) error {
 		DryRun:     c.dryRun,
 	}
 	var bar *progressBar
-	if !c.json && isTerminalWriter(c.io.stderr) {
+	if !c.json && isTerminal(c.io.stderr) {
 		bar = &progressBar{w: c.io.stderr}
 		opts.Progress = bar.update
 	}

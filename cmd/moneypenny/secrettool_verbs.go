@@ -59,7 +59,7 @@ func cmdLookup(ctx context.Context, c *cli, args []string) error {
 	if _, err := c.io.stdout.Write(v.Bytes()); err != nil {
 		return err
 	}
-	if isTerminalWriter(c.io.stdout) {
+	if isTerminal(c.io.stdout) {
 		fmt.Fprintln(c.io.stdout)
 	}
 	return nil
@@ -102,23 +102,25 @@ func cmdSearch(ctx context.Context, c *cli, args []string) error {
 	if !c.all && len(items) > 1 {
 		items = items[:1]
 	}
+	descs := describeItems(ctx, kr, items, true)
 	if c.json {
-		return writeJSON(c.io.stdout, describeItems(ctx, kr, items, true))
+		return writeJSON(c.io.stdout, descs)
 	}
-	for _, d := range describeItems(ctx, kr, items, true) {
-		writeItemBlock(c, d, true)
+	for _, d := range descs {
+		writeItemBlock(c, d)
 	}
 	return nil
 }
 
 // writeItemBlock prints one item as secret-tool does: the path, label,
 // secret, times and schema on stdout, the attributes on stderr.
-func writeItemBlock(c *cli, d itemDescription, withSecret bool) {
+func writeItemBlock(c *cli, d itemDescription) {
 	out := c.io.stdout
 	fmt.Fprintf(out, "[%s]\n", itemPathForSecretTool(d.Path))
 	fmt.Fprintf(out, "label = %s\n", d.Label)
-	if withSecret && d.secretText != nil {
-		fmt.Fprintf(out, "secret = %s\n", d.secretText)
+	// An empty secret prints no line.
+	if d.Secret != nil && *d.Secret != "" {
+		fmt.Fprintf(out, "secret = %s\n", *d.Secret)
 	}
 	if !d.created.IsZero() {
 		fmt.Fprintf(out, "created = %s\n", d.created.Local().Format("2006-01-02 15:04:05"))
