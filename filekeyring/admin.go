@@ -73,21 +73,29 @@ func (k *Keyring) UnlockWithPassword(ctx context.Context, password []byte) error
 }
 
 // Broken counts the items that do not decrypt with the current key: items
-// another writer added under a different password, or damaged ones. They
-// are kept in the file untouched until Repair removes them.
+// another writer added under a different password, damaged ones, and ones
+// whose encrypted attributes do not match the hashed attributes stored
+// beside them (a blob moved from another item). They are never returned,
+// matched or deleted by a query, and are kept in the file untouched until
+// Repair removes them.
 func (k *Keyring) Broken(ctx context.Context) (int, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if err := k.readable(ctx); err != nil {
 		return 0, err
 	}
-	n := 0
-	for _, s := range k.c.items {
-		if !s.valid(k.key) {
-			n++
-		}
+	return len(brokenItems(k.c, k.key)), nil
+}
+
+// BrokenItems describes the items Broken counts, in file order: what Repair
+// would remove. It changes nothing.
+func (k *Keyring) BrokenItems(ctx context.Context) ([]BrokenItem, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err := k.readable(ctx); err != nil {
+		return nil, err
 	}
-	return n, nil
+	return brokenItems(k.c, k.key), nil
 }
 
 // Repair removes the items that do not decrypt with the current key and

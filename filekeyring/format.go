@@ -69,13 +69,11 @@ const (
 	bad
 )
 
-// valid reports whether the item verifies under key, checking once.
+// valid reports whether the item verifies under key and its attributes
+// match their hashes (see inspect), checking once.
 func (s *stored) valid(key []byte) bool {
 	if s.check == unchecked {
-		s.check = bad
-		if verify(key, s.blob) {
-			s.check = good
-		}
+		s.check, _ = s.inspect(key)
 	}
 	return s.check == good
 }

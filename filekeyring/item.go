@@ -47,7 +47,7 @@ func (it *Item) meta(ctx context.Context) (*decrypted, error) {
 	}
 	d, err := s.metadata(it.k.key)
 	if err != nil {
-		return nil, fmt.Errorf("filekeyring: item %s: %w", it.id, err)
+		return nil, s.itemError(it.id, it.k.key, err)
 	}
 	return d, nil
 }
@@ -78,7 +78,7 @@ func (it *Item) Secret(ctx context.Context) (*secret.Value, error) {
 	}
 	d, err := s.decrypt(it.k.key)
 	if err != nil {
-		return nil, fmt.Errorf("filekeyring: item %s: %w", it.id, err)
+		return nil, s.itemError(it.id, it.k.key, err)
 	}
 	return secret.New(d.secret), nil
 }
@@ -112,7 +112,7 @@ func (it *Item) edit(ctx context.Context, change func(d *decrypted)) error {
 			}
 			d, err := s.decrypt(k.key)
 			if err != nil {
-				return false, fmt.Errorf("item %s: %w", it.id, err)
+				return false, s.itemError(it.id, k.key, err)
 			}
 			change(d)
 			d.modified = k.now()
@@ -160,6 +160,11 @@ func (it *Item) Delete(ctx context.Context) error {
 	return k.update(ctx, func(c *contents) (bool, error) {
 		for i, s := range c.items {
 			if s.id == it.id {
+				if err := s.problem(k.key); err != nil {
+					// Only Repair removes an item that does not verify:
+					// this slot may hold another item's blob.
+					return false, fmt.Errorf("filekeyring: item %s: not deleted (only Repair removes such items): %w", it.id, err)
+				}
 				c.items = append(c.items[:i:i], c.items[i+1:]...)
 				return true, nil
 			}

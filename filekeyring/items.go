@@ -91,11 +91,13 @@ func (k *Keyring) store(ctx context.Context, recs []Record, replace []bool) (ids
 			var id string
 			if replace[i] {
 				// Drop every item with exactly these attributes; the new one
-				// takes the first one's identity and creation time.
+				// takes the first one's identity and creation time. A
+				// corrupt item is not replaced: its hashes may be another
+				// item's (see integrity.go).
 				kept := c.items[:0:0]
 				var oldest *stored
 				for _, o := range c.items {
-					if o.sameAttributes(hashed) {
+					if o.sameAttributes(hashed) && o.valid(k.key) {
 						if oldest == nil {
 							oldest = o
 						}

@@ -245,7 +245,7 @@ func (k *Keyring) unlock(ctx context.Context, password []byte) error {
 	if cache := k.opts.cache; cache != nil && k.seen.info != nil {
 		if key, ok := cache.Key(ctx, k.cacheID()); ok {
 			k.c.forgetChecks()
-			if len(key) == keySize && (len(k.c.items) == 0 || k.c.anyValid(key)) {
+			if len(key) == keySize && (len(k.c.items) == 0 || k.c.anyAuthentic(key)) {
 				k.key = key
 				if password != nil {
 					k.password = bytes.Clone(password)
@@ -282,7 +282,7 @@ func (k *Keyring) unlockWith(ctx context.Context, pw []byte) error {
 		return err
 	}
 	k.c.forgetChecks()
-	if len(k.c.items) > 0 && !k.c.anyValid(key) {
+	if len(k.c.items) > 0 && !k.c.anyAuthentic(key) {
 		k.c.forgetChecks() // the verdicts were for the wrong key
 		secret.Wipe(key)
 		secret.Wipe(pw)
@@ -480,7 +480,7 @@ func nextModTime(prev stamp) time.Time {
 }
 
 func (k *Keyring) anyOK() bool {
-	return k.c.anyValid(k.key)
+	return k.c.anyAuthentic(k.key)
 }
 
 func (k *Keyring) find(id string) *stored {
