@@ -101,8 +101,6 @@ func (k *Keyring) BrokenItems(ctx context.Context) ([]BrokenItem, error) {
 // Repair removes the items that do not decrypt with the current key and
 // reports how many it removed. It is the only operation that deletes them.
 func (k *Keyring) Repair(ctx context.Context) (int, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
 	n := 0
 	err := k.update(ctx, func(c *contents) (bool, error) {
 		kept := c.items[:0:0]
@@ -116,7 +114,7 @@ func (k *Keyring) Repair(ctx context.Context) (int, error) {
 		}
 		c.items = kept
 		return n > 0, nil
-	})
+	}, nil)
 	return n, err
 }
 
@@ -127,8 +125,6 @@ func (k *Keyring) ChangePassword(ctx context.Context, password []byte) error {
 	if len(password) == 0 {
 		return fmt.Errorf("filekeyring: empty password: %w", secret.ErrInvalidArgument)
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
 	// Derive once, outside update: a retry after another writer's change
 	// re-encrypts, it does not repeat the key derivation.
 	salt, err := newSalt()
@@ -136,8 +132,9 @@ func (k *Keyring) ChangePassword(ctx context.Context, password []byte) error {
 		return err
 	}
 	newKey := deriveKey(password, salt, defaultIterations)
-	oldID := k.cacheID()
+	var oldID string
 	err = k.update(ctx, func(c *contents) (bool, error) {
+		oldID = k.cacheID()
 		items := make([]*stored, 0, len(c.items))
 		for _, s := range c.items {
 			d, err := s.decrypt(k.key)
@@ -156,17 +153,17 @@ func (k *Keyring) ChangePassword(ctx context.Context, password []byte) error {
 		c.salt, c.iterations, c.usage, c.items = salt, defaultIterations, 0, items
 		c.modified = k.now()
 		return true, nil
+	}, func() {
+		if k.opts.cache != nil {
+			_ = k.opts.cache.ForgetKey(ctx, oldID)
+			_ = k.opts.cache.StoreKey(ctx, k.cacheID(), newKey)
+		}
+		secret.Wipe(k.key)
+		secret.Wipe(k.password)
+		k.key, k.password = newKey, bytes.Clone(password)
 	})
 	if err != nil {
 		secret.Wipe(newKey)
-		return err
 	}
-	if k.opts.cache != nil {
-		_ = k.opts.cache.ForgetKey(ctx, oldID)
-		_ = k.opts.cache.StoreKey(ctx, k.cacheID(), newKey)
-	}
-	secret.Wipe(k.key)
-	secret.Wipe(k.password)
-	k.key, k.password = newKey, bytes.Clone(password)
-	return nil
+	return err
 }

@@ -103,8 +103,6 @@ func (it *Item) Modified(ctx context.Context) (time.Time, error) {
 // modified becomes now.
 func (it *Item) edit(ctx context.Context, change func(d *decrypted)) error {
 	k := it.k
-	k.mu.Lock()
-	defer k.mu.Unlock()
 	return k.update(ctx, func(c *contents) (bool, error) {
 		for i, s := range c.items {
 			if s.id != it.id {
@@ -128,7 +126,7 @@ func (it *Item) edit(ctx context.Context, change func(d *decrypted)) error {
 			return true, nil
 		}
 		return false, fmt.Errorf("filekeyring: item %s: %w", it.id, secret.ErrNotFound)
-	})
+	}, nil)
 }
 
 func (it *Item) SetLabel(ctx context.Context, label string) error {
@@ -155,8 +153,6 @@ func (it *Item) SetSecret(ctx context.Context, v *secret.Value) error {
 // Delete removes the item.
 func (it *Item) Delete(ctx context.Context) error {
 	k := it.k
-	k.mu.Lock()
-	defer k.mu.Unlock()
 	return k.update(ctx, func(c *contents) (bool, error) {
 		for i, s := range c.items {
 			if s.id == it.id {
@@ -170,7 +166,7 @@ func (it *Item) Delete(ctx context.Context) error {
 			}
 		}
 		return false, fmt.Errorf("filekeyring: item %s: %w", it.id, secret.ErrNotFound)
-	})
+	}, nil)
 }
 
 // IsLocked, Lock and Unlock act on the whole keyring: the format has one key.

@@ -74,8 +74,6 @@ func (k *Keyring) store(ctx context.Context, recs []Record, replace []bool) (ids
 			return nil, 0, 0, fmt.Errorf("filekeyring: item %d has no secret: %w", i, secret.ErrInvalidArgument)
 		}
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
 	err = k.update(ctx, func(c *contents) (bool, error) {
 		ids, added, replaced = nil, 0, 0
 		now := k.now()
@@ -133,7 +131,7 @@ func (k *Keyring) store(ctx context.Context, recs []Record, replace []bool) (ids
 		}
 		c.modified = now
 		return true, nil
-	})
+	}, nil)
 	return ids, added, replaced, err
 }
 
@@ -163,8 +161,6 @@ func (k *Keyring) Items(ctx context.Context) ([]secret.Item, error) {
 // Delete removes every item matching query and reports how many. Nothing
 // is written when nothing matches.
 func (k *Keyring) Delete(ctx context.Context, query secret.Attributes) (int, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
 	n := 0
 	err := k.update(ctx, func(c *contents) (bool, error) {
 		q := hashAttributes(k.key, query)
@@ -180,7 +176,7 @@ func (k *Keyring) Delete(ctx context.Context, query secret.Attributes) (int, err
 		c.items = kept
 		// libsecret's clear leaves the usage count and file time alone.
 		return n > 0, nil
-	})
+	}, nil)
 	return n, err
 }
 

@@ -24,6 +24,13 @@ type Keyring struct {
 	path string
 	opts options
 
+	// writing is a one-slot semaphore: the in-process writer. A write
+	// waits for it, then for the other processes' lock, without holding
+	// mu, so that waiting honours each call's context and never blocks
+	// reads or Close. done is closed by Close and ends every wait.
+	writing chan struct{}
+	done    chan struct{}
+
 	mu       sync.Mutex
 	closed   bool
 	key      []byte // nil while locked
@@ -62,7 +69,7 @@ func Open(ctx context.Context, path string, password []byte, opts ...Option) (*K
 	if err != nil {
 		return nil, fmt.Errorf("filekeyring: %s: %w", path, err)
 	}
-	k := &Keyring{path: abs}
+	k := &Keyring{path: abs, writing: make(chan struct{}, 1), done: make(chan struct{})}
 	for _, o := range opts {
 		o(&k.opts)
 	}
@@ -356,15 +363,30 @@ const maxRetries = 8
 // writer that ignores the lock (libsecret) replaced the file between the
 // read and the write, applies change again to the fresh contents, so
 // neither side's change is lost. changed=false means nothing to write.
-func (k *Keyring) update(ctx context.Context, change func(c *contents) (changed bool, err error)) error {
+//
+// The caller must not hold k.mu: update waits for the writer slot and the
+// lock without it (bounded by ctx and Close), then takes k.mu for the rest.
+// change runs with k.mu held; so does committed (if not nil), once the new
+// version is in place.
+func (k *Keyring) update(ctx context.Context, change func(c *contents) (changed bool, err error), committed func()) error {
 	if k.opts.readOnly {
 		return k.fail("opened read-only: %w", secret.ErrReadOnly)
 	}
-	release, err := acquire(ctx, k.path)
+	select {
+	case k.writing <- struct{}{}:
+		defer func() { <-k.writing }()
+	case <-ctx.Done():
+		return k.fail("waiting for another write in this process: %w", ctx.Err())
+	case <-k.done:
+		return fmt.Errorf("filekeyring: %w", secret.ErrClosed)
+	}
+	release, err := acquire(ctx, k.done, k.path)
 	if err != nil {
 		return k.fail("%w", err)
 	}
 	defer release()
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	for attempt := 0; ; attempt++ {
 		if err := k.readable(ctx); err != nil {
 			return err
@@ -407,7 +429,10 @@ func (k *Keyring) update(ctx context.Context, change func(c *contents) (changed 
 			// version existed and would rename its own over ours. Let it
 			// finish, then apply the change to what it wrote.
 			discard()
-			if err := waitForGlib(ctx, filepath.Dir(k.path)); err != nil {
+			k.mu.Unlock() // reads and Close go on meanwhile
+			err := waitForGlib(ctx, k.done, filepath.Dir(k.path))
+			k.mu.Lock()
+			if err != nil {
 				return k.fail("waiting for another writer: %w", err)
 			}
 			attempt-- // waiting for libsecret is not a failed attempt; ctx bounds it
@@ -456,6 +481,9 @@ func (k *Keyring) update(ctx context.Context, change func(c *contents) (changed 
 		if firstWrite && k.opts.cache != nil {
 			_ = k.opts.cache.StoreKey(ctx, k.cacheID(), k.key)
 		}
+		if committed != nil {
+			committed()
+		}
 		k.notify(old, next)
 		return nil
 	}
@@ -503,6 +531,7 @@ func (k *Keyring) Close() error {
 		return nil
 	}
 	k.closed = true
+	close(k.done)
 	k.forgetKey()
 	secret.Wipe(k.password)
 	k.password = nil

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/moneypenny-go/keyring/secret"
 )
 
 // lockRetry is how often a writer polls a busy advisory lock. flock cannot
@@ -18,8 +20,9 @@ const lockRetry = 10 * time.Millisecond
 // keyring file itself would not work: every write replaces it by rename.
 func lockPath(path string) string { return path + ".lock" }
 
-// acquire takes the cross-process writer lock, bounded by ctx.
-func acquire(ctx context.Context, path string) (release func(), err error) {
+// acquire takes the cross-process writer lock, bounded by ctx and by done
+// (closed when the Keyring is).
+func acquire(ctx context.Context, done <-chan struct{}, path string) (release func(), err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
@@ -41,6 +44,9 @@ func acquire(ctx context.Context, path string) (release func(), err error) {
 		case <-ctx.Done():
 			f.Close()
 			return nil, fmt.Errorf("waiting for another writer's lock on %s: %w", lockPath(path), ctx.Err())
+		case <-done:
+			f.Close()
+			return nil, secret.ErrClosed
 		case <-time.After(lockRetry):
 		}
 	}
@@ -147,14 +153,16 @@ func glibWriting(dir string) bool {
 	return false
 }
 
-// waitForGlib waits, bounded by ctx and staleGlibTemp, until no GLib
-// writer is mid-write in dir.
-func waitForGlib(ctx context.Context, dir string) error {
+// waitForGlib waits, bounded by ctx, done and staleGlibTemp, until no
+// GLib writer is mid-write in dir.
+func waitForGlib(ctx context.Context, done <-chan struct{}, dir string) error {
 	deadline := time.Now().Add(staleGlibTemp)
 	for glibWriting(dir) && time.Now().Before(deadline) {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-done:
+			return secret.ErrClosed
 		case <-time.After(2 * time.Millisecond):
 		}
 	}
