@@ -3,6 +3,7 @@ package keyring
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/godbus/dbus/v5"
 
@@ -164,15 +165,19 @@ func (c *config) openAppKeyring(ctx context.Context) (*Keyring, error) {
 		return nil, err
 	}
 	defer master.Wipe()
-	path := c.path
+	// The app writes its data directory at will: the host must not follow
+	// links it plants there or use a directory someone else owns.
+	path, root := c.path, ""
 	if path == "" {
 		home := c.getenv("HOME")
 		if home == "" {
 			return nil, fmt.Errorf("keyring: app %s: HOME is not set: %w", c.appID, secret.ErrUnavailable)
 		}
 		path = portal.AppKeyringPath(home, c.appID)
+		root = filepath.Join(home, ".var", "app", c.appID)
 	}
-	st, err := filekeyring.Open(ctx, path, master.Bytes(), c.fileOptions()...)
+	opts := append(c.fileOptions(), filekeyring.WithUntrustedDirectory(root))
+	st, err := filekeyring.Open(ctx, path, master.Bytes(), opts...)
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,26 @@
 //   - One race no writer can win: a libsecret that started before the file
 //     existed writes its first version without an etag, so it replaces
 //     whatever was created in the meantime (by us or by another libsecret).
+//   - Each item's MAC covers only its encrypted blob, so an item counts only
+//     if its decrypted attributes also hash, under the key, to the hashed
+//     attributes stored beside it. A blob moved into another item's slot
+//     (by someone who can write the file but lacks the password) is corrupt:
+//     never returned, matched, replaced or deleted by a query; Broken and
+//     BrokenItems report it and only Repair removes it.
+//   - Files the user protected stay as they are. A keyring without its
+//     owner write bit (chmod 0444) or on a read-only file system is read as
+//     usual, but every write fails with secret.ErrReadOnly and the file and
+//     its mode are left alone (the mode is checked explicitly: a rename
+//     over the file would not be stopped by it, and root ignores it). A
+//     path that is a symbolic link is written through: the new version
+//     replaces the link's target, in the target's directory, and the link
+//     stays. The lock file is opened without following links. With
+//     WithUntrustedDirectory (the host writing into a sandboxed app's
+//     directory) directories not owned by the user and links are refused.
+//     A path ending in a separator, or naming a directory, is an error.
+//   - A write waiting for another process's lock does not hold up the
+//     keyring: reads go on, every call keeps its own deadline, and Close
+//     returns at once, ending the waits with secret.ErrClosed.
 //   - Secrets stay in byte slices that are wiped when no longer needed.
 //
 // A file changed by another process is reloaded before the next

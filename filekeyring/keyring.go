@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -65,6 +66,9 @@ func Open(ctx context.Context, path string, password []byte, opts ...Option) (*K
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := checkPath(path); err != nil {
+		return nil, err
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("filekeyring: %s: %w", path, err)
@@ -75,6 +79,9 @@ func Open(ctx context.Context, path string, password []byte, opts ...Option) (*K
 	}
 	if k.opts.now == nil {
 		k.opts.now = func() int64 { return time.Now().Unix() }
+	}
+	if err := k.checkTrust(); err != nil {
+		return nil, k.fail("%w", err)
 	}
 	if err := k.load(); err != nil {
 		return nil, err
@@ -100,6 +107,18 @@ func (k *Keyring) fail(format string, args ...any) error {
 // load reads the file into k.c (a fresh, unsaved keyring if it is absent).
 // Called with k.mu held or before k is shared.
 func (k *Keyring) load() error {
+	// Look before opening: opening a FIFO would block, and a directory
+	// is no keyring. With an untrusted directory, a link is not followed.
+	stat := os.Stat
+	if k.opts.checkDirs {
+		stat = os.Lstat
+	}
+	if fi, err := stat(k.path); err == nil && !fi.Mode().IsRegular() {
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return k.fail("a symbolic link, which is not followed in a directory we do not trust: %w", fs.ErrPermission)
+		}
+		return k.fail("not a regular file (%v): %w", fi.Mode().Type(), secret.ErrInvalidArgument)
+	}
 	f, err := os.Open(k.path)
 	if os.IsNotExist(err) {
 		if k.c == nil || k.seen.info != nil {
@@ -380,11 +399,22 @@ func (k *Keyring) update(ctx context.Context, change func(c *contents) (changed 
 	case <-k.done:
 		return fmt.Errorf("filekeyring: %w", secret.ErrClosed)
 	}
-	release, err := acquire(ctx, k.done, k.path)
+	// A link at k.path is written through: every file operation below
+	// is on its target. The lock, too, so that writers through the link
+	// and to the target directly serialise.
+	target, err := k.writeTarget()
 	if err != nil {
-		return k.fail("%w", err)
+		return k.fail("%w", readOnlyFS(err))
+	}
+	release, err := acquire(ctx, k.done, target)
+	if err != nil {
+		return k.fail("%w", readOnlyFS(err))
 	}
 	defer release()
+	if err := k.checkTrust(); err != nil { // again, now that the directory exists
+		return k.fail("%w", err)
+	}
+	dir := filepath.Dir(target)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for attempt := 0; ; attempt++ {
@@ -400,8 +430,11 @@ func (k *Keyring) update(ctx context.Context, change func(c *contents) (changed 
 			return err
 		}
 		data := next.encode()
-		st, err := statStamp(k.path)
+		st, err := statStamp(target)
 		if err != nil {
+			return k.fail("%w", err)
+		}
+		if err := writable(st.info); err != nil {
 			return k.fail("%w", err)
 		}
 		if !st.same(k.seen) {
@@ -410,9 +443,9 @@ func (k *Keyring) update(ctx context.Context, change func(c *contents) (changed 
 			}
 			continue
 		}
-		tmp, tmpFile, err := writeTemp(k.path, data)
+		tmp, tmpFile, err := writeTemp(target, data)
 		if err != nil {
-			return k.fail("write: %w", err)
+			return k.fail("write: %w", readOnlyFS(err))
 		}
 		// tmpFile stays open until it is installed and pinned as the
 		// version we know, or discarded.
@@ -424,13 +457,13 @@ func (k *Keyring) update(ctx context.Context, change func(c *contents) (changed 
 		if k.beforeInstall != nil {
 			k.beforeInstall()
 		}
-		if glibWriting(filepath.Dir(k.path)) {
+		if glibWriting(dir) {
 			// libsecret is mid-write: it checked the file before our
 			// version existed and would rename its own over ours. Let it
 			// finish, then apply the change to what it wrote.
 			discard()
 			k.mu.Unlock() // reads and Close go on meanwhile
-			err := waitForGlib(ctx, k.done, filepath.Dir(k.path))
+			err := waitForGlib(ctx, k.done, dir)
 			k.mu.Lock()
 			if err != nil {
 				return k.fail("waiting for another writer: %w", err)
@@ -438,14 +471,14 @@ func (k *Keyring) update(ctx context.Context, change func(c *contents) (changed 
 			attempt-- // waiting for libsecret is not a failed attempt; ctx bounds it
 			continue
 		}
-		displaced, err := install(tmp, k.path)
+		displaced, err := install(tmp, target)
 		if errors.Is(err, errRaced) {
 			discard()
 			continue
 		}
 		if err != nil {
 			discard()
-			return k.fail("write: %w", err)
+			return k.fail("write: %w", readOnlyFS(err))
 		}
 		// What we installed is described by its own descriptor: a stat of
 		// the path now could already see a later writer's file.
@@ -455,12 +488,12 @@ func (k *Keyring) update(ctx context.Context, change func(c *contents) (changed 
 			return k.fail("%w", err)
 		}
 		after := stamp{info: fi}
-		if err := syncDir(filepath.Dir(k.path)); err != nil {
+		if err := syncDir(dir); err != nil {
 			tmpFile.Close()
 			return k.fail("write: %w", err)
 		}
 		if displaced != nil {
-			theirs, err := k.takeDisplaced(*displaced, after, tmpFile)
+			theirs, err := k.takeDisplaced(*displaced, target, after, tmpFile)
 			if err != nil {
 				tmpFile.Close()
 				return err
@@ -547,7 +580,7 @@ var _ secret.Store = (*Keyring)(nil)
 // there after our check, its contents become k.c (so the caller re-applies
 // the change on top of them) and theirs is true; a displaced file we cannot
 // parse is swapped back, ours removed, and an error returned.
-func (k *Keyring) takeDisplaced(name string, ours stamp, pin *os.File) (theirs bool, err error) {
+func (k *Keyring) takeDisplaced(name, target string, ours stamp, pin *os.File) (theirs bool, err error) {
 	defer os.Remove(name)
 	fi, err := os.Stat(name)
 	if err != nil {
@@ -563,7 +596,7 @@ func (k *Keyring) takeDisplaced(name string, ours stamp, pin *os.File) (theirs b
 	c, err := parse(data)
 	if err != nil {
 		// Not ours to overwrite: put it back.
-		if _, rerr := install(name, k.path); rerr != nil {
+		if _, rerr := install(name, target); rerr != nil {
 			return false, k.fail("another writer left an unreadable file (%v) and restoring it failed: %w", err, rerr)
 		}
 		return false, k.fail("another writer replaced the file with one we cannot read; left it in place: %w", err)

@@ -10,6 +10,10 @@ type options struct {
 	readOnly bool
 	cache    KeyCache
 	now      func() int64
+	// untrusted is the root of a directory tree someone less trusted
+	// controls; "" with checkDirs set means the keyring's directory alone.
+	untrusted string
+	checkDirs bool
 }
 
 // KeyCache keeps derived keys between processes so that repeated opens skip
@@ -32,6 +36,20 @@ func WithPrompt(f func(ctx context.Context) ([]byte, error)) Option {
 // WithReadOnly makes every write fail with secret.ErrReadOnly; the file is
 // never created or modified.
 func WithReadOnly() Option { return func(o *options) { o.readOnly = true } }
+
+// WithUntrustedDirectory says that root, a directory above the keyring
+// file, is controlled by someone this process should not trust: the host
+// opening a Flatpak app's keyring in ~/.var/app/ID, which the sandboxed
+// app can change at will. Open and every write then refuse, with an error
+// wrapping fs.ErrPermission, a directory from root down to the keyring's
+// that is not owned by this user or is a symbolic link, and a keyring file
+// that is a symbolic link: the app must not be able to make the host read
+// or write files outside its own directory. An empty root checks the
+// keyring's directory only. (Unix only; elsewhere ownership is not
+// checked.)
+func WithUntrustedDirectory(root string) Option {
+	return func(o *options) { o.untrusted, o.checkDirs = root, true }
+}
 
 // WithKeyCache caches the derived key in c, keyed by the file's absolute
 // path and salt.

@@ -20,6 +20,9 @@ type watchState struct {
 	fs   *fsnotify.Watcher
 	subs map[*subscriber]bool
 	done chan struct{}
+	// names are the paths whose events matter: the keyring's, and a
+	// symbolic link's target, which may live in another directory.
+	names map[string]bool
 }
 
 // subscriber queues events without bound so that a slow reader never
@@ -110,7 +113,18 @@ func (k *Keyring) startWatch() error {
 		w.Close()
 		return k.fail("watch %s: %w", dir, err)
 	}
-	k.watch = &watchState{fs: w, subs: map[*subscriber]bool{}, done: make(chan struct{})}
+	names := map[string]bool{k.path: true}
+	if target, err := k.target(); err == nil && target != k.path {
+		// Writes through the link replace its target, next to it.
+		names[filepath.Clean(target)] = true
+		if tdir := filepath.Dir(target); tdir != dir {
+			if err := w.Add(tdir); err != nil {
+				w.Close()
+				return k.fail("watch %s: %w", tdir, err)
+			}
+		}
+	}
+	k.watch = &watchState{fs: w, subs: map[*subscriber]bool{}, done: make(chan struct{}), names: names}
 	go k.watchLoop(k.watch)
 	return nil
 }
@@ -124,7 +138,7 @@ func (k *Keyring) watchLoop(ws *watchState) {
 			if !ok {
 				return
 			}
-			if filepath.Clean(ev.Name) != k.path {
+			if !ws.names[filepath.Clean(ev.Name)] {
 				continue
 			}
 			k.mu.Lock()

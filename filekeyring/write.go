@@ -26,9 +26,19 @@ func acquire(ctx context.Context, done <-chan struct{}, path string) (release fu
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(lockPath(path), os.O_RDWR|os.O_CREATE, 0o600)
+	// The lock file is never a link: following one would create or open
+	// whatever file it names. noFollow makes that race-free where the
+	// system has O_NOFOLLOW; the Lstat covers the others.
+	if fi, err := os.Lstat(lockPath(path)); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("lock file %s is not a regular file (%v); refusing to use it", lockPath(path), fi.Mode().Type())
+	}
+	f, err := os.OpenFile(lockPath(path), os.O_RDWR|os.O_CREATE|noFollow, 0o600)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("lock file: %w", err)
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("lock file %s is not a regular file; refusing to use it", lockPath(path))
 	}
 	for {
 		ok, err := tryLock(f)

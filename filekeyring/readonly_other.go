@@ -1,0 +1,5 @@
+//go:build !unix && !windows
+
+package filekeyring
+
+func isReadOnlyFS(error) bool { return false }
