@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +125,16 @@ func TestFlatpakSharesWithLibsecret(t *testing.T) {
 	// secret from the host Secret Service.
 	if got := must(t, d.onHost(t, "", moneypennyBin, "--app-id", "org.example.MpOne", "lookup", "n", "1"), 0).stdout; got != "sandboxed secret" {
 		t.Fatalf("--app-id on the host reads %q", got)
+	}
+	// The app controls its data directory: from the host, a keyring
+	// directory owned by someone else is refused.
+	dir := filepath.Dir(one.KeyringPath())
+	if err := os.Chown(dir, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chown(dir, os.Getuid(), os.Getgid())
+	if r := d.onHost(t, "", moneypennyBin, "--app-id", "org.example.MpOne", "lookup", "n", "1"); r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "owned by uid 65534") {
+		t.Fatalf("--app-id with a keyring directory owned by another user: %+v", r)
 	}
 }
 
