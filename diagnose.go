@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/moneypenny-go/keyring/dbusservice"
+	"github.com/moneypenny-go/keyring/filekeyring"
+	"github.com/moneypenny-go/keyring/internal/legacykeyring"
 	"github.com/moneypenny-go/keyring/keyctl"
 	"github.com/moneypenny-go/keyring/portal"
 	"github.com/moneypenny-go/keyring/secret"
@@ -44,6 +49,16 @@ type BackendStatus struct {
 	Location   string `json:"location,omitempty"`
 	// Automatic is true for backends Open may pick without being asked.
 	Automatic bool `json:"automatic"`
+	// State is the file backend's file, in one word: "missing" (it will be
+	// created), "directory", "not-keyring", "legacy-v0" (gnome-keyring's
+	// old format: import it), "unsupported" (another version), "corrupt",
+	// "unreadable", "locked" (no password to try), "wrong-password" or
+	// "ok". Empty for the other backends.
+	State string `json:"state,omitempty"`
+	// CorruptItems counts the file's items that cannot be read with the
+	// password given: stored under another password, damaged or tampered
+	// with (what `moneypenny repair` removes).
+	CorruptItems int `json:"corrupt_items,omitempty"`
 }
 
 // probeTimeout bounds each backend probe so Diagnose answers quickly even
@@ -152,22 +167,7 @@ func (c *config) probe(ctx context.Context, name string) BackendStatus {
 			return st
 		}
 		st.Location = path
-		fi, err := os.Stat(path)
-		switch {
-		case err == nil:
-			st.Reason = fmt.Sprintf("file exists (%d bytes)", fi.Size())
-		case errors.Is(err, os.ErrNotExist):
-			st.Reason = "file will be created on the first store"
-		default:
-			st.Reason = err.Error()
-			return st
-		}
-		st.Available = c.password != nil || c.passwordFunc != nil || c.getenv("MONEYPENNY_PASSWORD") != ""
-		if st.Available {
-			st.Reason += "; password supplied"
-		} else {
-			st.Reason += "; needs a password (MONEYPENNY_PASSWORD, --password-fd or a terminal); " + c.notAutomatic(name)
-		}
+		c.probeFile(pctx, &st, path)
 	case Keyctl:
 		if err := keyctl.Probe(pctx); err != nil {
 			st.Reason = err.Error()
@@ -202,4 +202,96 @@ func openAndClose(ctx context.Context, open func(context.Context) (secret.Store,
 		return err
 	}
 	return st.Close()
+}
+
+// probeFile checks the file keyring's real file: that it is a keyring in
+// libsecret's format, and, when a password is at hand (WithPassword or
+// MONEYPENNY_PASSWORD; a password function is not asked), that it opens
+// with it and how many items cannot be read. It only reads.
+func (c *config) probeFile(ctx context.Context, st *BackendStatus, path string) {
+	var pw []byte
+	if c.password != nil || c.getenv("MONEYPENNY_PASSWORD") != "" {
+		pw, _ = c.filePassword(path)
+		defer secret.Wipe(pw)
+	}
+	needs := "needs a password (MONEYPENNY_PASSWORD, --password-fd or a terminal); " + c.notAutomatic(File)
+	if c.passwordFunc != nil {
+		needs = "the password function will be asked for the password"
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		st.State, st.Reason = "missing", "no file yet: it will be created on the first store"
+		st.Available = pw != nil || c.passwordFunc != nil
+		if pw != nil {
+			st.Reason += "; password supplied"
+		} else if !st.Available {
+			st.Reason += "; " + needs
+		}
+		return
+	case err != nil:
+		st.State, st.Reason = "unreadable", "cannot be read: "+err.Error()
+		return
+	case fi.IsDir():
+		st.State, st.Reason = "directory", "is a directory, not a keyring file"
+		return
+	case !fi.Mode().IsRegular():
+		st.State, st.Reason = "not-keyring", fmt.Sprintf("not a regular file (%v)", fi.Mode().Type())
+		return
+	}
+	size := fmt.Sprintf("keyring file (%d bytes)", fi.Size())
+	k, err := filekeyring.Open(ctx, path, pw, filekeyring.WithReadOnly())
+	if err != nil {
+		st.Reason = err.Error()
+		switch {
+		case errors.Is(err, secret.ErrLocked) && pw == nil:
+			st.State, st.Reason = "locked", size+", locked: "+needs
+		case errors.Is(err, secret.ErrWrongPassword):
+			st.State = "wrong-password"
+		case errors.Is(err, fs.ErrPermission):
+			st.State = "unreadable"
+		case errors.Is(err, secret.ErrUnsupportedFormat) && isLegacyFile(path):
+			st.State = "legacy-v0"
+		case errors.Is(err, secret.ErrUnsupportedFormat) && strings.Contains(err.Error(), "format version"):
+			st.State = "unsupported"
+		case errors.Is(err, secret.ErrUnsupportedFormat):
+			st.State = "not-keyring"
+		case errors.Is(err, secret.ErrCorrupt):
+			st.State = "corrupt"
+		default:
+			st.State = "unreadable"
+		}
+		return
+	}
+	defer k.Close()
+	items, err := k.Items(ctx)
+	if err != nil {
+		st.State, st.Reason = "unreadable", err.Error()
+		return
+	}
+	broken, err := k.Broken(ctx)
+	if err != nil {
+		st.State, st.Reason = "unreadable", err.Error()
+		return
+	}
+	st.State, st.Available, st.CorruptItems = "ok", true, broken
+	st.Reason = fmt.Sprintf("%s with %d items; the password opens it", size, len(items))
+	if broken > 0 {
+		st.Reason += fmt.Sprintf("; %d items cannot be read with it (see `moneypenny repair --dry-run`)", broken)
+	}
+	if fi.Mode().Perm()&0o200 == 0 {
+		st.Reason += fmt.Sprintf("; read-only (mode %04o): changes are refused", fi.Mode().Perm())
+	}
+}
+
+// isLegacyFile reports whether path starts like gnome-keyring's v0 format.
+func isLegacyFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 18)
+	n, _ := io.ReadFull(f, head)
+	return legacykeyring.IsLegacy(head[:n])
 }
