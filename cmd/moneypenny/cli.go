@@ -43,7 +43,7 @@ const usageText = `usage: moneypenny store --label='label' attribute value ...
        moneypenny lock
        moneypenny unlock
        moneypenny list [--json]
-       moneypenny repair
+       moneypenny repair [--dry-run] [--yes]
        moneypenny change-password
        moneypenny migrate [--dry-run] [--keep] [--replace] [--from-file PATH] [--json] attribute value ...
        moneypenny diagnose [--json]
@@ -98,6 +98,7 @@ type cli struct {
 	keep     bool
 	replace  bool
 	fromFile string
+	yes      bool
 }
 
 var verbs = map[string]verb{
@@ -108,7 +109,7 @@ var verbs = map[string]verb{
 	"lock":            {run: cmdLock},
 	"unlock":          {run: cmdUnlock},
 	"list":            {run: cmdList, flags: jsonFlag},
-	"repair":          {run: cmdRepair},
+	"repair":          {run: cmdRepair, flags: repairFlags},
 	"change-password": {run: cmdChangePassword},
 	"migrate":         {run: cmdMigrate, flags: migrateFlags},
 	"diagnose":        {run: cmdDiagnose, flags: jsonFlag},

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/moneypenny-go/keyring"
 	"github.com/moneypenny-go/keyring/filekeyring"
@@ -72,6 +76,7 @@ func cmdList(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return fmt.Errorf("list: %w", err)
 	}
+	c.warnUnreadable(ctx, kr)
 	descs := describeItems(ctx, kr, items, false)
 	if c.json {
 		return writeJSON(c.io.stdout, descs)
@@ -110,6 +115,27 @@ func fileStore(kr *keyring.Keyring, verb string) (*filekeyring.Keyring, error) {
 	return fk, nil
 }
 
+// warnUnreadable says on stderr how many items of a file keyring could not
+// be read, so that list and search do not hide them silently.
+func (c *cli) warnUnreadable(ctx context.Context, kr *keyring.Keyring) {
+	fk, ok := kr.Store().(*filekeyring.Keyring)
+	if !ok {
+		return
+	}
+	if n, err := fk.Broken(ctx); err == nil && n > 0 {
+		fmt.Fprintf(c.io.stderr, "moneypenny: %d item(s) in %s could not be read with this password and are not shown (see `moneypenny repair --dry-run`)\n",
+			n, fk.Path())
+	}
+}
+
+func repairFlags(fs *flag.FlagSet, c *cli) {
+	fs.BoolVar(&c.dryRun, "dry-run", false, "say what would be removed, remove nothing")
+	fs.BoolVar(&c.yes, "yes", false, "remove without asking")
+}
+
+// cmdRepair removes the items that cannot be read with this password,
+// after listing them: with --dry-run it stops there; otherwise it asks on
+// the terminal, and without one it needs --yes.
 func cmdRepair(ctx context.Context, c *cli, args []string) error {
 	if len(args) != 0 {
 		return usageError{"repair takes no arguments"}
@@ -123,12 +149,59 @@ func cmdRepair(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	broken, err := fk.BrokenItems(ctx)
+	if err != nil {
+		return fmt.Errorf("repair: %w", err)
+	}
+	out := c.io.stdout
+	if len(broken) == 0 {
+		fmt.Fprintln(out, "nothing to repair: every item can be read with this password")
+		return nil
+	}
+	for _, b := range broken {
+		fmt.Fprintf(out, "item %d (attributes: %s): %v\n", b.Index, strings.Join(b.AttributeNames, ", "), b.Err)
+	}
+	if c.dryRun {
+		fmt.Fprintf(out, "would remove %d item(s); nothing was changed\n", len(broken))
+		return nil
+	}
+	if !c.yes {
+		ok, err := c.confirm(ctx, fmt.Sprintf("Remove these %d item(s) for good? [y/N] ", len(broken)))
+		if err != nil {
+			return fmt.Errorf("repair: %w", err)
+		}
+		if !ok {
+			return errors.New("repair: nothing removed")
+		}
+	}
 	n, err := fk.Repair(ctx)
 	if err != nil {
 		return fmt.Errorf("repair: %w", err)
 	}
-	fmt.Fprintf(c.io.stdout, "removed %d item(s) that do not decrypt with this password\n", n)
+	fmt.Fprintf(out, "removed %d item(s) that cannot be read with this password\n", n)
 	return nil
+}
+
+// confirm asks a yes/no question on the terminal that stdin is. Without
+// one there is nobody to ask: that is an error naming --yes.
+func (c *cli) confirm(ctx context.Context, question string) (bool, error) {
+	in, ok := c.io.stdin.(*os.File)
+	if !ok || !isTerminal(in) {
+		return false, errors.New("not asking without a terminal: pass --yes to remove the items, or --dry-run to only list them")
+	}
+	fmt.Fprint(c.io.stderr, question)
+	answer := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(in).ReadString('\n')
+		answer <- strings.TrimSpace(line)
+	}()
+	select {
+	case a := <-answer:
+		return strings.EqualFold(a, "y") || strings.EqualFold(a, "yes"), nil
+	case <-ctx.Done():
+		fmt.Fprintln(c.io.stderr)
+		return false, ctx.Err()
+	}
 }
 
 func cmdChangePassword(ctx context.Context, c *cli, args []string) error {

@@ -99,6 +99,7 @@ func cmdSearch(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
+	c.warnUnreadable(ctx, kr)
 	if !c.all && len(items) > 1 {
 		items = items[:1]
 	}
