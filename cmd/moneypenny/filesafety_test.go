@@ -206,4 +206,3 @@ func TestDiagnoseTheFile(t *testing.T) {
 		})
 	}
 }
-
