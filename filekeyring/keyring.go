@@ -95,9 +95,14 @@ func Open(ctx context.Context, path string, password []byte, opts ...Option) (*K
 // Path returns the absolute path of the keyring file.
 func (k *Keyring) Path() string { return k.path }
 
-// Info describes the backend.
+// Info describes the backend. ReadOnly is also true while the file is
+// read-only (see the package doc).
 func (k *Keyring) Info() secret.Info {
-	return secret.Info{Name: "file", Persistent: true, ReadOnly: k.opts.readOnly, Location: k.path}
+	ro := k.opts.readOnly
+	if fi, err := os.Stat(k.path); err == nil && writable(fi) != nil {
+		ro = true
+	}
+	return secret.Info{Name: "file", Persistent: true, ReadOnly: ro, Location: k.path}
 }
 
 func (k *Keyring) fail(format string, args ...any) error {

@@ -27,6 +27,9 @@ func TestReadOnlyModeIsRespected(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := mustRead(t, path)
+	if !k.Info().ReadOnly {
+		t.Error("Info().ReadOnly is false for a 0444 keyring")
+	}
 	for name, write := range map[string]func() error{
 		"store": func() error {
 			_, err := k.CreateItem(ctx, "y", secret.Attributes{"n": "2"}, secret.NewString("two"), true)
