@@ -275,9 +275,9 @@ func (c *config) probeFile(ctx context.Context, st *BackendStatus, path string) 
 		return
 	}
 	st.State, st.Available, st.CorruptItems = "ok", true, broken
-	st.Reason = fmt.Sprintf("%s with %d items; the password opens it", size, len(items))
+	st.Reason = fmt.Sprintf("%s with %d item(s); the password opens it", size, len(items))
 	if broken > 0 {
-		st.Reason += fmt.Sprintf("; %d items cannot be read with it (see `moneypenny repair --dry-run`)", broken)
+		st.Reason += fmt.Sprintf("; %d item(s) cannot be read with it (see `moneypenny repair --dry-run`)", broken)
 	}
 	if fi.Mode().Perm()&0o200 == 0 {
 		st.Reason += fmt.Sprintf("; read-only (mode %04o): changes are refused", fi.Mode().Perm())

@@ -85,14 +85,14 @@ func TestDiagnoseChecksTheFile(t *testing.T) {
 		{"gnome-keyring v0", func(t *testing.T) string { return write(t, legacy) }, "pw", "legacy-v0", false, "migrate --from-file", 0},
 		{"locked", func(t *testing.T) string { return diagnoseKeyring(t, "right") }, "", "locked", false, "needs a password", 0},
 		{"wrong password", func(t *testing.T) string { return diagnoseKeyring(t, "right") }, "wrong", "wrong-password", false, "wrong password", 0},
-		{"good", func(t *testing.T) string { return diagnoseKeyring(t, "right") }, "right", "ok", true, "2 items", 0},
+		{"good", func(t *testing.T) string { return diagnoseKeyring(t, "right") }, "right", "ok", true, "2 item(s)", 0},
 		{"corrupt items", func(t *testing.T) string {
 			p := diagnoseKeyring(t, "right")
 			if err := storetest.SwapFileBlobs(p, 0, 1); err != nil {
 				t.Fatal(err)
 			}
 			return p
-		}, "right", "ok", true, "2 items cannot be read", 2},
+		}, "right", "ok", true, "2 item(s) cannot be read", 2},
 		{"read-only", func(t *testing.T) string {
 			p := diagnoseKeyring(t, "right")
 			if err := os.Chmod(p, 0o444); err != nil {

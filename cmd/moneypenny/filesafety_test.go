@@ -178,8 +178,8 @@ func TestDiagnoseTheFile(t *testing.T) {
 		{"gnome-keyring v0", file(legacy), "pw", "legacy-v0", "migrate --from-file", nil, 0},
 		{"locked", good, "", "locked", "needs a password", nil, 0},
 		{"wrong password", good, "wrong", "wrong-password", "wrong password", nil, 0},
-		{"good", good, "right", "ok", "1 items", nil, 0},
-		{"corrupt items", tampered, "pw", "ok", "2 items cannot be read", nil, 2},
+		{"good", good, "right", "ok", "1 item(s)", nil, 0},
+		{"corrupt items", tampered, "pw", "ok", "2 item(s) cannot be read", nil, 2},
 		{"unreadable", unreadable, "right", "unreadable", "permission denied",
 			// Root reads any file: run without the capabilities that allow it.
 			[]string{testpeer.Need(t, "setpriv")[0], "--inh-caps=-all", "--bounding-set=-dac_override,-dac_read_search"}, 0},
