@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,9 @@ type peerConfig struct {
 	// noLogin starts the daemon without a login keyring: no collection has
 	// the "default" alias.
 	noLogin bool
+	// promptDelay makes the prompter wait this long before it answers, so a
+	// prompt stays pending meanwhile.
+	promptDelay time.Duration
 }
 
 func startKeyring(t *testing.T, cfg peerConfig) *keyring { return startKeyringCfg(t, cfg) }
@@ -91,7 +95,8 @@ func (k *keyring) startPrompter(cfg peerConfig) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k.bus.Start("prompter", cmd, "PROMPT_PASSWORD="+pw, "PROMPT_REPLY="+reply, "PROMPT_LOG="+k.promptLog)
+	k.bus.Start("prompter", cmd, "PROMPT_PASSWORD="+pw, "PROMPT_REPLY="+reply, "PROMPT_LOG="+k.promptLog,
+		"PROMPT_DELAY_MS="+strconv.FormatInt(cfg.promptDelay.Milliseconds(), 10))
 	ready := make(chan bool, 1)
 	go func() {
 		s := bufio.NewScanner(out)

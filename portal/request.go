@@ -110,7 +110,7 @@ func waitResponse(ctx context.Context, signals <-chan *dbus.Signal, path dbus.Ob
 			if !ok {
 				return 0, fmt.Errorf("portal: the bus connection closed while waiting for the portal's response: %w", secret.ErrUnavailable)
 			}
-			if sig.Path != path || sig.Name != ifaceRequest+".Response" || (owner != "" && sig.Sender != owner) {
+			if sig.Path != path || sig.Name != ifaceRequest+".Response" || sig.Sender != owner {
 				continue
 			}
 			var (

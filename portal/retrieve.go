@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
+	"github.com/moneypenny-go/keyring/internal/nameowner"
 	"github.com/moneypenny-go/keyring/secret"
 )
 
@@ -83,7 +84,15 @@ func retrieve(ctx context.Context, conn *dbus.Conn, o options) (*secret.Value, e
 		return nil, wrapCallError("follow the request to "+string(handle), err)
 	}
 
-	owner := portalOwner(ctx, conn)
+	// Only the portal's unique name may answer; see waitResponse.
+	owner, err := nameowner.Lookup(ctx, conn, busName)
+	if err != nil {
+		closeRequest(conn, handle)
+		return nil, wrapCallError("ask the bus who owns "+busName, err)
+	}
+	if owner == "" {
+		return nil, fmt.Errorf("portal: the portal left the bus during the request: %w", ErrNoPortal)
+	}
 	code, err := waitResponse(ctx, signals, handle, owner)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -96,16 +105,6 @@ func retrieve(ctx context.Context, conn *dbus.Conn, o options) (*secret.Value, e
 		return nil, err
 	}
 	return readSecret(ctx, r)
-}
-
-// portalOwner returns the unique name that owns the portal's well-known
-// name, or "" if that cannot be learnt (then senders are not filtered).
-func portalOwner(ctx context.Context, conn *dbus.Conn) string {
-	var owner string
-	if err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.GetNameOwner", 0, busName).Store(&owner); err != nil {
-		return ""
-	}
-	return owner
 }
 
 // readSecret reads the first SecretLen bytes from the pipe, as libsecret
