@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/godbus/dbus/v5"
-
 	"github.com/moneypenny-go/keyring/internal/testpeer"
 )
 
@@ -163,26 +161,13 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// matchRules asks dbus-daemon how many match rules s's connection holds
-// (the Debug.Stats interface, built into Debian's dbus-daemon), so tests can
-// check that prompts and watches remove theirs. ok is false where the bus
-// does not offer the statistics.
-func matchRules(t *testing.T, s *Service) (n uint32, ok bool) {
+// noMatchRulesLeft fails if s still has match rules registered, so tests
+// can check that prompts and watches remove theirs. It fails as well when
+// the bus cannot count them (testpeer.MatchRules): a check that cannot look
+// must not pass.
+func noMatchRulesLeft(t testing.TB, s *Service) {
 	t.Helper()
-	var stats map[string]dbus.Variant
-	err := s.conn.BusObject().Call("org.freedesktop.DBus.Debug.Stats.GetConnectionStats", 0, s.conn.Names()[0]).Store(&stats)
-	if err != nil {
-		t.Logf("bus statistics unavailable: %v", err)
-		return 0, false
-	}
-	n, ok = stats["MatchRules"].Value().(uint32)
-	return n, ok
-}
-
-// noMatchRulesLeft fails if s still has match rules registered.
-func noMatchRulesLeft(t *testing.T, s *Service) {
-	t.Helper()
-	if n, ok := matchRules(t, s); ok && n != 0 {
+	if n := testpeer.MatchRules(t, s.conn, uniqueName(s)); n != 0 {
 		t.Fatalf("%d match rules left on the connection", n)
 	}
 }

@@ -31,15 +31,10 @@ func pattern(n int) []byte {
 }
 
 // connStats returns dbus-daemon's statistics for a connection (its match
-// rules, in particular).
+// rules, in particular); the test fails when the bus cannot give them.
 func (f *fakePortal) connStats(t *testing.T, name string) map[string]dbus.Variant {
 	t.Helper()
-	var st map[string]dbus.Variant
-	err := f.conn.BusObject().Call("org.freedesktop.DBus.Debug.Stats.GetConnectionStats", 0, name).Store(&st)
-	if err != nil {
-		t.Skipf("dbus-daemon has no Debug.Stats: %v", err)
-	}
-	return st
+	return testpeer.ConnectionStats(t, f.conn, name)
 }
 
 func clientName(t *testing.T, c *Client) string {
