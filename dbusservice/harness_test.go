@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,9 +37,9 @@ type peerConfig struct {
 	// noLogin starts the daemon without a login keyring: no collection has
 	// the "default" alias.
 	noLogin bool
-	// promptDelay makes the prompter wait this long before it answers, so a
+	// holdPrompts makes the prompter answer only after releasePrompts, so a
 	// prompt stays pending meanwhile.
-	promptDelay time.Duration
+	holdPrompts bool
 }
 
 func startKeyring(t *testing.T, cfg peerConfig) *keyring { return startKeyringCfg(t, cfg) }
@@ -93,8 +92,11 @@ func (k *keyring) startPrompter(cfg peerConfig) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k.bus.Start("prompter", cmd, "PROMPT_PASSWORD="+pw, "PROMPT_REPLY="+reply, "PROMPT_LOG="+k.promptLog,
-		"PROMPT_DELAY_MS="+strconv.FormatInt(cfg.promptDelay.Milliseconds(), 10))
+	env := []string{"PROMPT_PASSWORD=" + pw, "PROMPT_REPLY=" + reply, "PROMPT_LOG=" + k.promptLog}
+	if cfg.holdPrompts {
+		env = append(env, "PROMPT_HOLD_FILE="+k.holdFile())
+	}
+	k.bus.Start("prompter", cmd, env...)
 	ready := make(chan bool, 1)
 	go func() {
 		s := bufio.NewScanner(out)
@@ -109,6 +111,16 @@ func (k *keyring) startPrompter(cfg peerConfig) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatalf("prompter not ready within 15s:\n%s", k.bus.Log("prompter"))
+	}
+}
+
+func (k *keyring) holdFile() string { return filepath.Join(k.bus.Dir, "release-prompts") }
+
+// releasePrompts lets a prompter started with holdPrompts answer.
+func (k *keyring) releasePrompts() {
+	k.t.Helper()
+	if err := os.WriteFile(k.holdFile(), nil, 0o600); err != nil {
+		k.t.Fatal(err)
 	}
 }
 

@@ -136,7 +136,8 @@ func sendSignalTo(t *testing.T, conn *dbus.Conn, dest string, path dbus.ObjectPa
 func uniqueName(s *Service) string { return s.conn.Names()[0] }
 
 // TestForgedCompletedIsIgnored: while gnome-keyring's unlock prompt is
-// pending (the scripted user takes a moment to answer), another client sends
+// pending (the scripted user answers only when the test says so), another
+// client sends
 // our connection the opposite Completed. Unlock must report what the real
 // prompt said, and the collection's real state must agree.
 func TestForgedCompletedIsIgnored(t *testing.T) {
@@ -148,7 +149,7 @@ func TestForgedCompletedIsIgnored(t *testing.T) {
 		{"forged dismissal while the user accepts", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			k := startKeyring(t, peerConfig{prompter: true, cancel: tc.userCancels, promptDelay: 1500 * time.Millisecond})
+			k := startKeyring(t, peerConfig{prompter: true, cancel: tc.userCancels, holdPrompts: true})
 			s := k.connect()
 			ctx := testCtx(t)
 			c, _ := lockedItem(t, s)
@@ -167,6 +168,13 @@ func TestForgedCompletedIsIgnored(t *testing.T) {
 			prompt := f.waitCall(uniqueName(s))
 			f.forge(uniqueName(s), prompt, ifacePrompt+".Completed", !tc.userCancels,
 				dbus.MakeVariant([]dbus.ObjectPath{c.Path()}))
+			// The forgeries have arrived; only now does the user answer.
+			select {
+			case r := <-done:
+				t.Fatalf("Unlock returned before the user answered: %v, %v", r.paths, r.err)
+			case <-time.After(200 * time.Millisecond):
+			}
+			k.releasePrompts()
 
 			r := <-done
 			locked, err := c.IsLocked(ctx)
