@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
-	"github.com/moneypenny-go/keyring/internal/nameowner"
 	"github.com/moneypenny-go/keyring/secret"
 )
 
@@ -84,16 +83,14 @@ func retrieve(ctx context.Context, conn *dbus.Conn, o options) (*secret.Value, e
 		return nil, wrapCallError("follow the request to "+string(handle), err)
 	}
 
-	// Only the portal's unique name may answer; see waitResponse.
-	owner, err := nameowner.Lookup(ctx, conn, busName)
-	if err != nil {
+	if err := sub.pin(ctx); err != nil {
 		closeRequest(conn, handle)
+		if errors.Is(err, ErrNoPortal) {
+			return nil, err
+		}
 		return nil, wrapCallError("ask the bus who owns "+busName, err)
 	}
-	if owner == "" {
-		return nil, fmt.Errorf("portal: the portal left the bus during the request: %w", ErrNoPortal)
-	}
-	code, err := waitResponse(ctx, signals, handle, owner)
+	code, err := waitResponse(ctx, signals, sub)
 	if err != nil {
 		if ctx.Err() != nil {
 			closeRequest(conn, handle)
