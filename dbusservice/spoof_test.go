@@ -322,3 +322,50 @@ func TestFakeWatchFollowsReplacedService(t *testing.T) {
 		t.Fatal("the new owner's ItemCreated never came")
 	}
 }
+
+// TestWatchFollowsRestartedGnomeKeyring: after gnome-keyring-daemon dies and
+// a new one takes the name, Watch believes the new process.
+func TestWatchFollowsRestartedGnomeKeyring(t *testing.T) {
+	k := startKeyring(t, peerConfig{})
+	s := k.connect()
+	ctx := testCtx(t)
+	events, err := s.Watch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.daemon.Kill(t)
+	k.daemon = k.bus.StartGnomeKeyring(t, loginPassword)
+	other := k.connect()
+	it, err := defaultCollection(t, ctx, other).Create(ctx, "after the restart",
+		secret.Attributes{"restart": "1"}, secret.NewString("x"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitEvent(t, events, secret.ItemCreated, it.ID())
+}
+
+// TestPromptEndsWhenGnomeKeyringDies: the daemon dies while its unlock
+// prompt is pending; Unlock returns ErrUnavailable at once.
+func TestPromptEndsWhenGnomeKeyringDies(t *testing.T) {
+	k := startKeyring(t, peerConfig{prompter: true, holdPrompts: true})
+	s := k.connect()
+	ctx := testCtx(t)
+	c, _ := lockedItem(t, s)
+	f := newForger(t, k.bus.Address)
+	f.monitor(k.bus.Address, "type='method_call',interface='"+ifacePrompt+"',member='Prompt'")
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Unlock(ctx, c.Path())
+		done <- err
+	}()
+	f.waitCall(uniqueName(s))
+	k.daemon.Kill(t)
+	select {
+	case err := <-done:
+		if !errors.Is(err, secret.ErrUnavailable) {
+			t.Fatalf("Unlock while the daemon died: %v, want ErrUnavailable", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Unlock still waiting after the daemon died")
+	}
+}
