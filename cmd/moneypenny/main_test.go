@@ -261,9 +261,9 @@ func TestChangePasswordAndRepair(t *testing.T) {
 	if r := must(t, mp(t, newEnv, "", "lookup", "a", "b"), 0); r.stdout != "kept" {
 		t.Fatalf("after change-password: %q", r.stdout)
 	}
-	// libsecret happily appends an item under another password; repair drops it.
+	// libsecret happily appends an item under another password; repair --yes drops it.
 	must(t, secretTool(t, fileEnv(t, path, "stray pw"), "stray", "store", "--label=S", "c", "d"), 0)
-	r := must(t, mp(t, newEnv, "", "repair"), 0)
+	r := must(t, mp(t, newEnv, "", "repair", "--yes"), 0)
 	if !strings.Contains(r.stdout, "removed 1 item") {
 		t.Fatalf("repair: %q", r.stdout)
 	}
