@@ -97,6 +97,11 @@ func Diagnose(ctx context.Context, opts ...Option) (*Diagnosis, error) {
 	status := map[string]BackendStatus{}
 	for _, name := range backendNames {
 		st := c.probe(ctx, name)
+		if name == File && st.State == "locked" && sb.Sandboxed() && verr == nil && v >= 1 {
+			// Asking the portal for the secret would create the app's
+			// secret if it has none: Diagnose changes nothing.
+			st.Reason += "; inside this sandbox the key comes from the Secrets portal (not asked here)"
+		}
 		status[name] = st
 		d.Backends = append(d.Backends, st)
 	}
@@ -220,6 +225,9 @@ func (c *config) probeFile(ctx context.Context, st *BackendStatus, path string) 
 	}
 	fi, err := os.Stat(path)
 	switch {
+	case path != "" && os.IsPathSeparator(path[len(path)-1]):
+		st.State, st.Reason = "directory", "the path ends in a separator: it names a directory, not a keyring file"
+		return
 	case errors.Is(err, fs.ErrNotExist):
 		st.State, st.Reason = "missing", "no file yet: it will be created on the first store"
 		st.Available = pw != nil || c.passwordFunc != nil

@@ -81,6 +81,7 @@ func TestDiagnoseChecksTheFile(t *testing.T) {
 	}{
 		{"missing", func(t *testing.T) string { return filepath.Join(t.TempDir(), "none.keyring") }, "pw", "missing", true, "will be created", 0},
 		{"directory", func(t *testing.T) string { return t.TempDir() }, "pw", "directory", false, "directory", 0},
+		{"ends in /", func(t *testing.T) string { return filepath.Join(t.TempDir(), "new") + "/" }, "pw", "directory", false, "directory", 0},
 		{"random bytes", func(t *testing.T) string { return write(t, random) }, "pw", "not-keyring", false, "not a keyring", 0},
 		{"gnome-keyring v0", func(t *testing.T) string { return write(t, legacy) }, "pw", "legacy-v0", false, "migrate --from-file", 0},
 		{"locked", func(t *testing.T) string { return diagnoseKeyring(t, "right") }, "", "locked", false, "needs a password", 0},
