@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -29,7 +30,10 @@ func TestMigrateFromFile(t *testing.T) {
 	v1 := append(append([]string(nil), env...), "MONEYPENNY_SOURCE_PASSWORD=moneypenny-v1")
 	r = must(t, mp(t, v1, "", "migrate", "--json", "--from-file", "../../testdata/filekeyring/libsecret-v1.keyring"), 0)
 	var rep struct {
-		Moved, AlreadyPresent, Skipped, Failed []json.RawMessage
+		Moved          []json.RawMessage `json:"moved"`
+		AlreadyPresent []json.RawMessage `json:"already_present"`
+		Skipped        []json.RawMessage `json:"skipped"`
+		Failed         []json.RawMessage `json:"failed"`
 	}
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("--json report %q: %v", r.stdout, err)
@@ -47,4 +51,52 @@ func TestMigrateFromFile(t *testing.T) {
 	if got := must(t, secretTool(t, env, "", "lookup", "username", "alice"), 0).stdout; got != "ghp_v1REPLACED0123456789" {
 		t.Fatalf("after --replace libsecret reads %q", got)
 	}
+}
+
+// TestMigrateJSONShape: migrate --json names its fields in snake_case like
+// the other JSON output, and prints empty lists as [], not null.
+func TestMigrateJSONShape(t *testing.T) {
+	env := fileEnv(t, filepath.Join(t.TempDir(), "dst.keyring"), "destination password")
+	env = append(env, "MONEYPENNY_SOURCE_PASSWORD=moneypenny-v1")
+	r := must(t, mp(t, env, "", "migrate", "--dry-run", "--json", "--from-file", "../../testdata/filekeyring/libsecret-v1.keyring"), 0)
+	var rep map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("%v: %s", err, r.stdout)
+	}
+	want := []string{"already_present", "dry_run", "failed", "host_delete_failed", "moved", "skipped"}
+	var got []string
+	for k := range rep {
+		got = append(got, k)
+	}
+	sort.Strings(got)
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("keys %q, want %q:\n%s", got, want, r.stdout)
+	}
+	if string(rep["dry_run"]) != "true" {
+		t.Errorf("dry_run = %s", rep["dry_run"])
+	}
+	for _, k := range []string{"already_present", "failed", "host_delete_failed", "skipped"} {
+		if string(rep[k]) != "[]" {
+			t.Errorf("%s = %s, want []", k, rep[k])
+		}
+	}
+	var moved []map[string]json.RawMessage
+	if err := json.Unmarshal(rep["moved"], &moved); err != nil || len(moved) != 3 {
+		t.Fatalf("moved: %v: %s", err, rep["moved"])
+	}
+	for _, e := range moved {
+		if _, ok := e["label"]; !ok || len(e["attributes"]) < 2 || e["attributes"][0] != '{' {
+			t.Errorf("moved entry %s", mustJSON(e))
+		}
+		for k := range e {
+			if k != strings.ToLower(k) {
+				t.Errorf("entry key %q is not snake_case", k)
+			}
+		}
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
