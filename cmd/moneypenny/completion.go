@@ -117,6 +117,15 @@ func shQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// shQuoteAll quotes each word, space-separated.
+func shQuoteAll(words []string) string {
+	quoted := make([]string, len(words))
+	for i, s := range words {
+		quoted[i] = shQuote(s)
+	}
+	return strings.Join(quoted, " ")
+}
+
 // writeShCase writes a function that sets REPLY to the words the table
 // gives for $1 (a command path), for bash and zsh.
 func writeShCase(w io.Writer, name string, nodes []completionNode, words func(completionNode) []string) {
@@ -273,11 +282,7 @@ func writeFishCompletion(w io.Writer, nodes []completionNode, vals map[string][]
 		fmt.Fprintf(w, "function %s\n    switch \"$argv[1]\"\n", name)
 		for _, n := range nodes {
 			if ws := words(n); len(ws) > 0 {
-				quoted := make([]string, len(ws))
-				for i, s := range ws {
-					quoted[i] = shQuote(s)
-				}
-				fmt.Fprintf(w, "        case %s\n            printf '%%s\\n' %s\n", shQuote(n.path), strings.Join(quoted, " "))
+				fmt.Fprintf(w, "        case %s\n            printf '%%s\\n' %s\n", shQuote(n.path), shQuoteAll(ws))
 			}
 		}
 		fmt.Fprint(w, "    end\nend\n")
@@ -288,11 +293,7 @@ func writeFishCompletion(w io.Writer, nodes []completionNode, vals map[string][]
 	fishSwitch("__moneypenny_choices", func(n completionNode) []string { return n.choices })
 	fmt.Fprint(w, "function __moneypenny_values\n    switch \"$argv[1]\"\n")
 	for _, opt := range sortedKeys(vals) {
-		quoted := make([]string, len(vals[opt]))
-		for i, s := range vals[opt] {
-			quoted[i] = shQuote(s)
-		}
-		fmt.Fprintf(w, "        case %s\n            printf '%%s\\n' %s\n", shQuote(opt), strings.Join(quoted, " "))
+		fmt.Fprintf(w, "        case %s\n            printf '%%s\\n' %s\n", shQuote(opt), shQuoteAll(vals[opt]))
 	}
 	fmt.Fprint(w, "    end\nend\n")
 	io.WriteString(w, `function __moneypenny_complete

@@ -148,11 +148,7 @@ func TestCompletion(t *testing.T) {
 			if strings.HasSuffix(c.line, " ") {
 				words = append(words, "")
 			}
-			quoted := make([]string, len(words))
-			for i, w := range words {
-				quoted[i] = shQuote(w)
-			}
-			prog := "source " + p + "\nCOMP_WORDS=(" + strings.Join(quoted, " ") + ")\nCOMP_CWORD=$((${#COMP_WORDS[@]}-1))\n_moneypenny\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
+			prog := "source " + p + "\nCOMP_WORDS=(" + shQuoteAll(words) + ")\nCOMP_CWORD=$((${#COMP_WORDS[@]}-1))\n_moneypenny\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
 			out, err := exec.Command("bash", "-c", prog).CombinedOutput()
 			checkCompletion(t, c.line, string(out), err, c.want, c.not)
 		}
@@ -174,13 +170,9 @@ func TestCompletion(t *testing.T) {
 			if strings.HasSuffix(c.line, " ") {
 				words = append(words, "")
 			}
-			quoted := make([]string, len(words))
-			for i, w := range words {
-				quoted[i] = shQuote(w)
-			}
 			prog := "autoload -U compinit && compinit -u -D\nsource " + p + "\n" +
 				"compadd() { [[ $1 == -- ]] && shift; print -rl -- \"$@\"; }\n_files() { print -r -- FILES; }\ncompset() { :; }\n" +
-				"words=(" + strings.Join(quoted, " ") + ")\nCURRENT=${#words}\n_moneypenny\n"
+				"words=(" + shQuoteAll(words) + ")\nCURRENT=${#words}\n_moneypenny\n"
 			out, err := exec.Command("zsh", "-fc", prog).CombinedOutput()
 			// zsh filters by the prefix itself; keep what matches.
 			prefix := words[len(words)-1]
