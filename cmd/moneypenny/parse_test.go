@@ -239,6 +239,7 @@ func TestNonUTF8Attributes(t *testing.T) {
 	for _, args := range [][]string{
 		{"store", "--label=L", "service", "caf\xe9"},
 		{"store", "--label=L", "n\xff", "v"},
+		{"store", "--label=caf\xe9", "n", "v"},
 		{"lookup", "service", "caf\xe9"},
 		{"search", "--all", "service", "caf\xe9"},
 		{"clear", "service", "caf\xe9"},

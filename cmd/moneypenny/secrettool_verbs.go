@@ -19,6 +19,9 @@ func cmdStore(ctx context.Context, c *cli, args []string) error {
 	if c.label == "" {
 		return usageError{"must specify a label for the new item"}
 	}
+	if !utf8.ValidString(c.label) {
+		return usageError{"the label is not valid UTF-8"}
+	}
 	kr, err := c.open(ctx)
 	if err != nil {
 		return err
