@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -99,4 +101,52 @@ func TestMigrateJSONShape(t *testing.T) {
 func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// TestJSONOutputIsConsistent: every verb's --json output uses snake_case
+// names and no null (attribute names, chosen by the user, aside).
+func TestJSONOutputIsConsistent(t *testing.T) {
+	env := fileEnv(t, filepath.Join(t.TempDir(), "k.keyring"), "pw")
+	must(t, mp(t, env, "s", "store", "--label=L", "CamelCase", "v"), 0)
+	src := append(append([]string(nil), env...), "MONEYPENNY_SOURCE_PASSWORD=moneypenny-v1")
+	outputs := map[string]string{
+		"list":              must(t, mp(t, env, "", "list", "--json"), 0).stdout,
+		"search":            must(t, mp(t, env, "", "search", "--json", "--all", "CamelCase", "v"), 0).stdout,
+		"diagnose":          must(t, mp(t, env, "", "diagnose", "--json"), 0).stdout,
+		"migrate":           must(t, mp(t, src, "", "migrate", "--json", "--from-file", "../../testdata/filekeyring/libsecret-v1.keyring"), 0).stdout,
+		"search of nothing": must(t, mp(t, env, "", "search", "--json", "no", "match"), 0).stdout,
+	}
+	snake := regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	var walk func(verb, at string, v any)
+	walk = func(verb, at string, v any) {
+		switch v := v.(type) {
+		case nil:
+			t.Errorf("%s --json: null at %s", verb, at)
+		case map[string]any:
+			for k, x := range v {
+				if !snake.MatchString(k) {
+					t.Errorf("%s --json: key %q at %s is not snake_case", verb, k, at)
+				}
+				if k == "attributes" {
+					continue
+				}
+				walk(verb, at+"."+k, x)
+			}
+		case []any:
+			for i, x := range v {
+				walk(verb, fmt.Sprintf("%s[%d]", at, i), x)
+			}
+		}
+	}
+	for verb, out := range outputs {
+		var v any
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Errorf("%s --json: %v: %s", verb, err, out)
+			continue
+		}
+		walk(verb, "", v)
+	}
+	if strings.TrimSpace(outputs["search of nothing"]) != "[]" {
+		t.Errorf("search --json of nothing = %q, want []", outputs["search of nothing"])
+	}
 }
