@@ -251,3 +251,21 @@ func verbMatrix(t *testing.T, b matrixBackend) {
 	must(t, run(t, "", "clear", "matrix", tag), 0)
 	must(t, run(t, "", "lookup", "matrix", tag), 1)
 }
+
+// TestItemHeader: search's [...] line for every backend's IDs, the macOS
+// Keychain's too (which cannot run here); none may panic.
+func TestItemHeader(t *testing.T) {
+	for _, tc := range []struct{ backend, id, want string }{
+		{keyring.SecretService, "/org/freedesktop/secrets/collection/login/2", "/2"},
+		{keyring.SecretService, "odd", "odd"},
+		{keyring.File, "3", "no path"},
+		{keyring.Keyctl, "839101207", "839101207"},
+		{keyring.CredentialManager, "moneypenny:service=a/b", "moneypenny:service=a/b"},
+		{keyring.Keychain, `"svc"/"acct"`, `"svc"/"acct"`},
+		{keyring.Keyctl, "", "no path"},
+	} {
+		if got := itemHeader(tc.backend, tc.id); got != tc.want {
+			t.Errorf("itemHeader(%s, %q) = %q, want %q", tc.backend, tc.id, got, tc.want)
+		}
+	}
+}
