@@ -77,7 +77,7 @@ func cmdList(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("list: %w", err)
 	}
 	c.warnUnreadable(ctx, kr)
-	descs := describeItems(ctx, kr, items, false)
+	descs := describeItems(ctx, kr, items, false, false)
 	if c.json {
 		return writeJSON(c.io.stdout, descs)
 	}
