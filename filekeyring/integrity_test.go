@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 
+	"github.com/moneypenny-go/keyring/internal/testpeer"
 	"github.com/moneypenny-go/keyring/secret"
 )
 
@@ -174,16 +176,17 @@ func TestLibsecretItemsAreConsistent(t *testing.T) {
 func TestFixturesAreConsistent(t *testing.T) {
 	cases := []struct{ path, pw string }{
 		{"../testdata/filekeyring/libsecret-v1.keyring", "moneypenny-v1"},
-		{"../../shared/fixtures/libsecret/default.keyring", "password"},
-		{"../../shared/fixtures/oo7/client/default.keyring", "test"},
-		{"../../shared/fixtures/generated/libsecret-file-v1.keyring", "fixture-pw-1"},
+		{"libsecret/default.keyring", "password"},
+		{"oo7/client/default.keyring", "test"},
+		{"generated/libsecret-file-v1.keyring", "fixture-pw-1"},
 	}
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {
-			if _, err := os.Stat(c.path); err != nil {
-				t.Skip("fixture not present")
+			path := c.path
+			if !strings.HasPrefix(path, "../") {
+				path = testpeer.Fixture(t, path)
 			}
-			k := mustOpen(t, copyFile(t, c.path), c.pw)
+			k := mustOpen(t, copyFile(t, path), c.pw)
 			if n, err := k.Broken(context.Background()); n != 0 || err != nil {
 				t.Fatalf("Broken = %d, %v", n, err)
 			}
