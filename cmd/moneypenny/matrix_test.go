@@ -43,8 +43,10 @@ func TestVerbMatrix(t *testing.T) {
 			run: func(t *testing.T, stdin string, args ...string) result { return mp(t, env, stdin, args...) }}
 		verbMatrix(t, b)
 		// The verbs only the file keyring has.
-		if r := must(t, b.run(t, "", "repair"), 0); !strings.Contains(r.stdout, "removed 0 item(s)") {
-			t.Errorf("repair: %q", r.stdout)
+		for _, args := range [][]string{{"repair"}, {"repair", "--dry-run"}} {
+			if r := must(t, b.run(t, "", args...), 0); !strings.Contains(r.stdout, "nothing to repair") {
+				t.Errorf("%v: %q", args, r.stdout)
+			}
 		}
 		src := append(append([]string(nil), env...), "MONEYPENNY_SOURCE_PASSWORD=moneypenny-v1")
 		r := must(t, mp(t, src, "", "migrate", "--dry-run", "--from-file", "../../testdata/filekeyring/libsecret-v1.keyring"), 0)
