@@ -217,19 +217,3 @@ func (it *arrayIter) elems() iter.Seq2[[]byte, error] {
 		}
 	}
 }
-
-// splitArray returns the elements of an array of variable-size elements.
-func splitArray(b []byte, elemAlign int) ([][]byte, error) {
-	it, err := newArrayIter(b, elemAlign)
-	if err != nil || it.len() == 0 {
-		return nil, err
-	}
-	out := make([][]byte, 0, it.len())
-	for e, err := range it.elems() {
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, nil
-}
