@@ -146,16 +146,16 @@ func TestReadRefusesHugeFile(t *testing.T) {
 	if _, err := f.WriteString(magic + "\x01\x00"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Truncate(maxFileSize + 1); err != nil {
+	if err := f.Truncate(MaxFileSize + 1); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
 	membound.Check(t, 0, 0, func() { _, err = Open(context.Background(), path, []byte("pw")) })
 	if !errors.Is(err, secret.ErrTooLarge) {
-		t.Fatalf("Open of a %d-byte file: %v, want ErrTooLarge", maxFileSize+1, err)
+		t.Fatalf("Open of a %d-byte file: %v, want ErrTooLarge", MaxFileSize+1, err)
 	}
 	membound.Check(t, 0, 0, func() { _, err = ReadFile(path, []byte("pw")) })
 	if !errors.Is(err, secret.ErrTooLarge) {
-		t.Fatalf("ReadFile of a %d-byte file: %v, want ErrTooLarge", maxFileSize+1, err)
+		t.Fatalf("ReadFile of a %d-byte file: %v, want ErrTooLarge", MaxFileSize+1, err)
 	}
 }

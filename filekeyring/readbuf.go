@@ -26,20 +26,21 @@ func readFile(name string) ([]byte, error) {
 	return readAll(f, size)
 }
 
-// maxFileSize bounds the keyring files this package reads. 256 MiB is
-// about a million items, far beyond what libsecret copes with; a file's
-// size is a claim like any other (a sparse file costs no disk), and a
-// larger one is refused before any buffer is sized for it.
-const maxFileSize = 256 << 20
+// MaxFileSize is the largest keyring file this package (and hostmigrate's
+// import) reads: 256 MiB, about a million items, far beyond what libsecret
+// copes with. A file's size is a claim like any other (a sparse file costs
+// no disk), so a larger one is refused with secret.ErrTooLarge before any
+// buffer is sized for it.
+const MaxFileSize = 256 << 20
 
 func tooLarge(size int64) error {
-	return fmt.Errorf("file of %d bytes exceeds the %d MiB a keyring may have: %w", size, maxFileSize>>20, secret.ErrTooLarge)
+	return fmt.Errorf("file of %d bytes exceeds the %d MiB a keyring may have: %w", size, MaxFileSize>>20, secret.ErrTooLarge)
 }
 
 // readAll reads f to the end into a prefaulted buffer sized for size bytes,
-// failing with secret.ErrTooLarge beyond maxFileSize.
+// failing with secret.ErrTooLarge beyond MaxFileSize.
 func readAll(f *os.File, size int64) ([]byte, error) {
-	if size > maxFileSize {
+	if size > MaxFileSize {
 		return nil, tooLarge(size)
 	}
 	n := 512
@@ -57,7 +58,7 @@ func readAll(f *os.File, size int64) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(data) > maxFileSize {
+		if len(data) > MaxFileSize {
 			return nil, tooLarge(int64(len(data)))
 		}
 		if len(data) == cap(data) {
