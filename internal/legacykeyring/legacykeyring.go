@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/moneypenny-go/keyring/secret"
@@ -218,7 +219,7 @@ func readAttributes(r *reader) secret.Attributes {
 		case 0:
 			attrs[name] = r.utf8("attribute value")
 		case 1:
-			attrs[name] = fmt.Sprint(r.u32())
+			attrs[name] = strconv.FormatUint(uint64(r.u32()), 10)
 		default:
 			r.fail(fmt.Sprintf("attribute of unknown type %d", t))
 		}

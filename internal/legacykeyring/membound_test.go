@@ -8,10 +8,10 @@ import (
 )
 
 // maxAllocFactor bounds what Parse may allocate per byte of file, whatever
-// the counts in it claim. The decoders' common bound is 16; this reader
-// stays within 8 (an attribute takes at least 12 bytes and costs a map
-// entry of about 40 with the map's slack).
-const maxAllocFactor = 8
+// the counts in it claim: the decoders' common bound. This reader stays
+// within about 7 (an attribute takes at least 12 bytes and costs a map entry
+// of some 45 with the map's slack, its name and value strings).
+const maxAllocFactor = 16
 
 // minimalItem is the shortest item the format has: empty label, NULL
 // secret, no attributes, no ACL; attrs, if given, replaces the attribute
@@ -72,5 +72,17 @@ func TestParseMemoryBound(t *testing.T) {
 				t.Fatalf("Parse: %v", err)
 			}
 		})
+	}
+}
+
+// An attribute takes at least 12 bytes, so a count claiming one per 8
+// bytes left is refused before it sizes the attribute map (it used to cost
+// 9.2 times the file in map before the parse failed).
+func TestAttributeCountNeedsTwelveBytes(t *testing.T) {
+	data := hostileV0(t)["claimed attributes"]
+	var err error
+	membound.Check(t, len(data), 2, func() { _, _, err = Parse(data, []byte("pw")) })
+	if err == nil {
+		t.Fatal("a count larger than the bytes left parsed")
 	}
 }
