@@ -196,9 +196,6 @@ func newArrayIter(b []byte, elemAlign int) (arrayIter, error) {
 	return it, nil
 }
 
-// len is the number of elements.
-func (it *arrayIter) len() int { return it.n }
-
 // elems yields the elements in order, then stops; a malformed element is
 // yielded as an error, and ends the walk.
 func (it *arrayIter) elems() iter.Seq2[[]byte, error] {

@@ -91,8 +91,7 @@ func TestDecodeFileMemoryBound(t *testing.T) {
 
 func TestDecodeItemMemoryBound(t *testing.T) {
 	// An a{ss} whose offset table claims 30,000 entries that are not there.
-	claimed := EncodeItem(&Item{Label: "x"})
-	claimed = encodeTuple([]child{
+	claimed := encodeTuple([]child{
 		{align: 1, data: claimedArray(30000), variable: true},
 		{align: 1, data: encodeString("x"), variable: true},
 		{align: 8, data: encodeU64(0)},
