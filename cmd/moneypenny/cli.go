@@ -19,6 +19,9 @@ type ioEnv struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// lookupEnv tells an empty variable from an unset one; nil falls back
+	// to getenv, where empty means unset.
+	lookupEnv func(string) (string, bool)
 }
 
 // Exit codes, as secret-tool's.
@@ -50,11 +53,17 @@ const usageText = `usage: moneypenny store --label='label' attribute value ...
 global options (before or after the verb):
        --backend NAME       secret-service, file, keyctl, keychain, credential-manager (or MONEYPENNY_BACKEND)
        --keyring PATH       file keyring path (or MONEYPENNY_KEYRING)
-       --password-fd N      read the file keyring password from file descriptor N
+       --password-fd N      read the file keyring password from the first line of file descriptor N
+       --allow-empty-password  accept an empty password (or MONEYPENNY_ALLOW_EMPTY_PASSWORD=1)
        --collection ALIAS   Secret Service collection (default: the "default" alias)
        --app-id ID          open a Flatpak app's keyring from the host
        --no-unlock-cache    do not cache the file keyring's derived key in the kernel keyring
        --timeout DURATION   give up after this long (default 2m; prompts count)
+passwords (never in argv):
+       file keyring         MONEYPENNY_PASSWORD, else --password-fd N, else asked on the terminal
+                            (twice when the keyring is created); a warm unlock cache spares only the prompt
+       change-password      current: as above, always checked; new: MONEYPENNY_NEW_PASSWORD, else asked twice
+       migrate --from-file  the imported file's: MONEYPENNY_SOURCE_PASSWORD, else asked on the terminal
 `
 
 // globals are the options every verb accepts.
@@ -66,6 +75,8 @@ type globals struct {
 	appID         string
 	noUnlockCache bool
 	timeout       time.Duration
+
+	allowEmptyPassword bool
 }
 
 func (g *globals) register(fs *flag.FlagSet) {
@@ -75,6 +86,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.collection, "collection", g.collection, "Secret Service collection alias or path")
 	fs.StringVar(&g.appID, "app-id", g.appID, "Flatpak app id")
 	fs.BoolVar(&g.noUnlockCache, "no-unlock-cache", g.noUnlockCache, "do not cache the derived key")
+	fs.BoolVar(&g.allowEmptyPassword, "allow-empty-password", g.allowEmptyPassword, "accept an empty password")
 	fs.DurationVar(&g.timeout, "timeout", g.timeout, "overall timeout")
 }
 
@@ -89,6 +101,7 @@ type verb struct {
 type cli struct {
 	io ioEnv
 	g  globals
+	pw passwords // the keyring password as read (password.go)
 	// verb flags
 	label    string
 	all      bool
@@ -138,6 +151,7 @@ func migrateFlags(fs *flag.FlagSet, c *cli) {
 // run is the whole program; it returns the exit status.
 func run(ctx context.Context, args []string, env ioEnv) int {
 	c := &cli{io: env, g: globals{passwordFD: -1, timeout: 2 * time.Minute}}
+	defer c.pw.wipe()
 	pre := flag.NewFlagSet("moneypenny", flag.ContinueOnError)
 	pre.SetOutput(io.Discard)
 	c.g.register(pre)
@@ -169,7 +183,10 @@ func run(ctx context.Context, args []string, env ioEnv) int {
 	ctx, cancel := context.WithTimeout(ctx, c.g.timeout)
 	defer cancel()
 	err := v.run(ctx, c, fs.Args())
-	var ue usageError
+	var (
+		ue usageError
+		ie interruptedError
+	)
 	switch {
 	case err == nil:
 		return exitOK
@@ -177,6 +194,9 @@ func run(ctx context.Context, args []string, env ioEnv) int {
 		return exitFailure
 	case errors.As(err, &ue):
 		return c.usage(ue.msg)
+	case errors.As(err, &ie):
+		fmt.Fprintf(env.stderr, "moneypenny: %s\n", ie)
+		return ie.exitCode()
 	default:
 		fmt.Fprintf(env.stderr, "moneypenny: %s\n", explain(err))
 		return exitFailure
@@ -195,8 +215,6 @@ func (c *cli) usage(msg string) int {
 func explain(err error) string {
 	msg := err.Error()
 	switch {
-	case errors.Is(err, keyring.ErrWrongPassword):
-		msg += " (check MONEYPENNY_PASSWORD / --password-fd)"
 	case errors.Is(err, keyring.ErrDismissed):
 		msg += " (the prompt was cancelled)"
 	case errors.Is(err, keyring.ErrUnavailable):
@@ -253,9 +271,30 @@ func (c *cli) open(ctx context.Context, extra ...keyring.Option) (*keyring.Keyri
 	if !c.g.noUnlockCache && c.io.getenv("MONEYPENNY_UNLOCK_CACHE") != "0" {
 		opts = append(opts, keyring.WithUnlockCache(unlockCacheTTL))
 	}
-	opts = append(opts, keyring.WithPasswordFunc(c.passwordFunc("Password for the keyring: ")))
+	var from string
+	if c.usesPassword() {
+		pw, src, err := c.suppliedPassword(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if pw != nil {
+			opts = append(opts, keyring.WithPassword(pw))
+		}
+		from = src
+	}
+	if c.allowEmpty() {
+		opts = append(opts, keyring.WithAllowEmptyPassword())
+	}
+	opts = append(opts, keyring.WithPasswordFunc(c.promptKeyringPassword), keyring.WithNewPasswordFunc(c.promptNewKeyringPassword))
 	opts = append(opts, extra...)
-	return keyring.Open(ctx, opts...)
+	kr, err := keyring.Open(ctx, opts...)
+	if err != nil {
+		if from == "" {
+			from = c.pw.from // typed at the prompt
+		}
+		return nil, wrongPassword(err, from)
+	}
+	return kr, nil
 }
 
 // unlockCacheTTL is how long the CLI keeps a file keyring's derived key in
@@ -275,14 +314,4 @@ func (c *cli) warnIfVolatile(kr *keyring.Keyring) {
 func isTerminal(stream any) bool {
 	f, ok := stream.(*os.File)
 	return ok && termIsTerminal(int(f.Fd()))
-}
-
-func trimOneNewline(b []byte) []byte {
-	if n := len(b); n > 0 && b[n-1] == '\n' {
-		b = b[:n-1]
-		if n := len(b); n > 0 && b[n-1] == '\r' {
-			b = b[:n-1]
-		}
-	}
-	return b
 }
