@@ -51,6 +51,9 @@ func (c *config) fileOptions() []filekeyring.Option {
 	if c.passwordFunc != nil {
 		opts = append(opts, filekeyring.WithPrompt(c.passwordFunc))
 	}
+	if c.newPwFunc != nil {
+		opts = append(opts, filekeyring.WithNewKeyringPrompt(c.newPwFunc))
+	}
 	if c.readOnly {
 		opts = append(opts, filekeyring.WithReadOnly())
 	}

@@ -27,6 +27,7 @@ type config struct {
 	password      []byte // non-nil once WithPassword was given, even if empty
 	allowEmpty    bool
 	passwordFunc  func(context.Context) ([]byte, error)
+	newPwFunc     func(context.Context) ([]byte, error)
 	collection    string
 	autoUnlock    bool
 	windowID      string
@@ -79,6 +80,14 @@ func WithAllowEmptyPassword() Option { return func(c *config) { c.allowEmpty = t
 // prompts.
 func WithPasswordFunc(f func(ctx context.Context) ([]byte, error)) Option {
 	return func(c *config) { c.passwordFunc = f }
+}
+
+// WithNewPasswordFunc supplies the password of a file keyring that does not
+// exist yet, in place of the WithPasswordFunc function: the password is being
+// chosen, so a terminal prompt should ask twice. Without it the password
+// function is asked in both cases.
+func WithNewPasswordFunc(f func(ctx context.Context) ([]byte, error)) Option {
+	return func(c *config) { c.newPwFunc = f }
 }
 
 // WithCollection selects a Secret Service collection by alias ("default",

@@ -48,7 +48,7 @@ func (k *Keyring) Unlock(ctx context.Context) error {
 		// Unlocked, or the key only needs deriving again from the password.
 		return k.rekeyIfNeeded(ctx)
 	}
-	if k.opts.prompt == nil {
+	if k.opts.prompt == nil && k.opts.newPrompt == nil {
 		return k.fail("locked and no password prompt configured (use UnlockWithPassword): %w", secret.ErrLocked)
 	}
 	return k.unlock(ctx, nil)

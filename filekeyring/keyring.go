@@ -258,10 +258,14 @@ func (k *Keyring) unlock(ctx context.Context, password []byte) error {
 		k.key = key
 		return nil
 	}
-	if k.opts.prompt == nil {
+	prompt := k.opts.prompt
+	if k.seen.info == nil && k.opts.newPrompt != nil {
+		prompt = k.opts.newPrompt // the file does not exist: choosing its password
+	}
+	if prompt == nil {
 		return k.fail("no password given: %w", secret.ErrLocked)
 	}
-	p, err := k.opts.prompt(ctx)
+	p, err := prompt(ctx)
 	if err != nil {
 		return k.fail("password: %w", err)
 	}

@@ -7,6 +7,7 @@ type Option func(*options)
 
 type options struct {
 	prompt     func(ctx context.Context) ([]byte, error)
+	newPrompt  func(ctx context.Context) ([]byte, error)
 	readOnly   bool
 	allowEmpty bool
 	cache      KeyCache
@@ -28,6 +29,14 @@ type KeyCache interface {
 // slice is wiped after use.
 func WithPrompt(f func(ctx context.Context) ([]byte, error)) Option {
 	return func(o *options) { o.prompt = f }
+}
+
+// WithNewKeyringPrompt sets where the password comes from, instead of
+// WithPrompt's function, when the file does not exist yet and so the
+// password is being chosen rather than checked: a terminal prompt asks twice
+// there, since a typo would lock the user out of everything stored after.
+func WithNewKeyringPrompt(f func(ctx context.Context) ([]byte, error)) Option {
+	return func(o *options) { o.newPrompt = f }
 }
 
 // WithReadOnly makes every write fail with secret.ErrReadOnly; the file is
