@@ -151,3 +151,28 @@ func TestEmptyPassword(t *testing.T) {
 		t.Fatalf("ChangePassword to empty: %v, want ErrInvalidArgument", err)
 	}
 }
+
+// A file that does not exist yet is given its password by the new-keyring
+// prompt; an existing one by the ordinary prompt.
+func TestNewKeyringPrompt(t *testing.T) {
+	ctx := context.Background()
+	path := tempPath(t)
+	var asked, askedNew int
+	opts := []Option{askedPrompt("pw", &asked), WithNewKeyringPrompt(func(context.Context) ([]byte, error) {
+		askedNew++
+		return []byte("pw"), nil
+	})}
+	k, err := Open(ctx, path, nil, opts...)
+	if err != nil || asked != 0 || askedNew != 1 {
+		t.Fatalf("Open of a new file: %v, prompt %d, new-keyring prompt %d", err, asked, askedNew)
+	}
+	if _, err := k.CreateItem(ctx, "L", secret.Attributes{"a": "b"}, secret.NewString("s"), true); err != nil {
+		t.Fatal(err)
+	}
+	k.Close()
+	k, err = Open(ctx, path, nil, opts...)
+	if err != nil || asked != 1 || askedNew != 1 {
+		t.Fatalf("Open of an existing file: %v, prompt %d, new-keyring prompt %d", err, asked, askedNew)
+	}
+	k.Close()
+}
