@@ -22,6 +22,10 @@
 // MONEYPENNY_NEW_PASSWORD and migrate --from-file the imported file's from
 // MONEYPENNY_SOURCE_PASSWORD, each else from the terminal.
 //
+// Options go anywhere on the line; "--" ends them. `moneypenny help VERB`
+// prints a verb's synopsis, options and an example, `moneypenny completion
+// bash|zsh|fish` a completion script.
+//
 // Exit status: 0 on success; 1 when nothing matched (lookup, clear) or an
 // operation failed; 2 for usage errors.
 package main

@@ -24,6 +24,14 @@ import (
 // migrate --from-file the imported file's from MONEYPENNY_SOURCE_PASSWORD,
 // each falling back to the terminal. Passwords are never taken from argv.
 
+// passwordsHelp is the usage text's account of the password inputs.
+const passwordsHelp = `passwords (never in argv; an empty one needs --allow-empty-password or MONEYPENNY_ALLOW_EMPTY_PASSWORD=1):
+  file keyring             MONEYPENNY_PASSWORD, else the first line of --password-fd N, else asked on the
+                           terminal (twice when the keyring is created); the unlock cache spares only the prompt
+  change-password          current: as above, always checked; new: MONEYPENNY_NEW_PASSWORD, else asked twice
+  migrate --from-file      the imported file's: MONEYPENNY_SOURCE_PASSWORD, else asked on the terminal
+`
+
 func termIsTerminal(fd int) bool { return term.IsTerminal(fd) }
 
 // maxPasswordLen bounds what --password-fd and the prompt read, so a wrong
