@@ -12,14 +12,29 @@ import (
 	"golang.org/x/term"
 )
 
-// readPasswordFD reads one line from the descriptor (a handle on Windows),
-// bounded by ctx. The read runs on its own goroutine, which a cancelled
-// context leaves blocked until the process exits; the descriptor is never
-// closed.
+// readPasswordFD reads one line from the descriptor, bounded by ctx. The
+// read runs on its own goroutine, which a cancelled context leaves blocked
+// until the process exits. 0, 1 and 2 are the process's own standard files
+// (on Windows their handles are not those numbers), which stay open; another
+// descriptor is closed once read, as nothing else uses it.
 func readPasswordFD(ctx context.Context, fd int) ([]byte, error) {
-	f := os.NewFile(uintptr(fd), "password-fd")
-	if f == nil {
-		return nil, fmt.Errorf("descriptor %d is not open", fd)
+	var f *os.File
+	switch fd {
+	case 0:
+		f = os.Stdin
+	case 1:
+		f = os.Stdout
+	case 2:
+		f = os.Stderr
+	default:
+		if f = os.NewFile(uintptr(fd), "password-fd"); f == nil {
+			return nil, fmt.Errorf("descriptor %d is not open", fd)
+		}
+	}
+	done := func() {
+		if fd > 2 {
+			f.Close()
+		}
 	}
 	type result struct {
 		b   []byte
@@ -35,11 +50,13 @@ func readPasswordFD(ctx context.Context, fd int) ([]byte, error) {
 				if err == io.EOF {
 					err = nil
 				}
+				done()
 				ch <- result{trimCR(buf), err}
 				return
 			}
 			buf = append(buf, one[0])
 		}
+		done()
 		ch <- result{nil, fmt.Errorf("no end of line within %d bytes", maxPasswordLen)}
 	}()
 	select {

@@ -262,4 +262,11 @@ func TestNewKeyringAsksTwice(t *testing.T) {
 	if code := p.wait(); code != 0 || strings.Contains(p.output(), "Repeat") {
 		t.Fatalf("lookup: exit %d, terminal %q", code, p.output())
 	}
+	// Enter at an existing keyring's prompt is an empty password: refused.
+	p = startPTY(t, env, "lookup", "a", "b")
+	p.waitFor("Password for the keyring: ")
+	p.typeIn("\r")
+	if code := p.wait(); code != 1 || !strings.Contains(p.output(), "the password typed at the terminal is empty") {
+		t.Fatalf("Enter at the prompt: exit %d, terminal %q", code, p.output())
+	}
 }
