@@ -172,7 +172,9 @@ func runTable(ctx context.Context, table []*command, args []string, env ioEnv) i
 		fmt.Fprintf(env.stderr, "moneypenny: %s\n", ie)
 		return ie.exitCode()
 	default:
-		fmt.Fprintf(env.stderr, "moneypenny: %s\n", explain(err))
+		// A wrong password met after Open (a file re-keyed meanwhile) is
+		// the keyring password's too.
+		fmt.Fprintf(env.stderr, "moneypenny: %s\n", explain(wrongPassword(err, c.pw.from)))
 		return exitFailure
 	}
 }

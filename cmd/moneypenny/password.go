@@ -262,13 +262,24 @@ func (c *cli) askTwice(ctx context.Context, first, again, consequence string) ([
 	return a, nil
 }
 
-// wrongPassword names the input behind a wrong password.
+// wrongPassword names the input behind a wrong password; an error that
+// already names one is left alone.
 func wrongPassword(err error, from string) error {
-	if from == "" || !errors.Is(err, keyring.ErrWrongPassword) {
+	var named wrongInputError
+	if from == "" || !errors.Is(err, keyring.ErrWrongPassword) || errors.As(err, &named) {
 		return err
 	}
-	return fmt.Errorf("%s is wrong: %w", from, err)
+	return wrongInputError{from: from, err: err}
 }
+
+// wrongInputError is a wrong password with the input it came from.
+type wrongInputError struct {
+	from string
+	err  error
+}
+
+func (e wrongInputError) Error() string { return e.from + " is wrong: " + e.err.Error() }
+func (e wrongInputError) Unwrap() error { return e.err }
 
 // promptTTY asks on /dev/tty with echo off, so it works even when stdin
 // carries the secret being stored. Without a terminal it fails with
