@@ -179,6 +179,20 @@ func (k *Keyring) ChangePassword(ctx context.Context, current, password []byte) 
 	return nil
 }
 
+// CheckPassword checks, by deriving the key from it, that password is the
+// keyring's current password, whatever the key cache holds: a wrong one
+// fails with secret.ErrWrongPassword. A locked keyring is unlocked by the
+// right one. Callers about to ask for a new password check the current one
+// first, so that a mistake is reported before the new one is typed.
+func (k *Keyring) CheckPassword(ctx context.Context, password []byte) error {
+	if err := k.acceptable(password); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.verifyCurrent(ctx, password)
+}
+
 // verifyCurrent checks that current derives the key the keyring holds, or
 // unlocks a locked keyring with it, and keeps it as the password, so that a
 // re-key by another writer before the update is followed with the verified

@@ -176,3 +176,35 @@ func TestNewKeyringPrompt(t *testing.T) {
 	}
 	k.Close()
 }
+
+// CheckPassword derives the key: a warm cache does not make a wrong
+// password right.
+func TestCheckPassword(t *testing.T) {
+	ctx := context.Background()
+	cache := &memCache{keys: map[string][]byte{}}
+	path := copyFile(t, "../testdata/filekeyring/libsecret-v1.keyring")
+	mustOpen(t, path, "moneypenny-v1", WithKeyCache(cache))
+	k, err := Open(ctx, path, nil, WithKeyCache(cache))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	if err := k.CheckPassword(ctx, []byte("wrong")); !errors.Is(err, secret.ErrWrongPassword) {
+		t.Fatalf("CheckPassword(wrong) with a warm cache: %v", err)
+	}
+	if err := k.CheckPassword(ctx, []byte("moneypenny-v1")); err != nil {
+		t.Fatalf("CheckPassword(right): %v", err)
+	}
+	if err := k.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.CheckPassword(ctx, []byte("wrong")); !errors.Is(err, secret.ErrWrongPassword) {
+		t.Fatalf("CheckPassword(wrong) while locked: %v", err)
+	}
+	if err := k.CheckPassword(ctx, []byte("moneypenny-v1")); err != nil {
+		t.Fatalf("CheckPassword(right) while locked: %v", err)
+	}
+	if got := lookup(t, k, secret.Attributes{"kind": "multiline"}); len(got) != 1 {
+		t.Fatalf("after CheckPassword unlocked the keyring: %q", got)
+	}
+}

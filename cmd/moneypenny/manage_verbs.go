@@ -151,13 +151,17 @@ func cmdChangePassword(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	from = "the current password (" + from + ")"
+	if err := fk.CheckPassword(ctx, cur); err != nil {
+		return fmt.Errorf("change-password: %w", wrongPassword(err, from))
+	}
 	pw, err := c.newPassword(ctx)
 	if err != nil {
 		return err
 	}
 	defer secret.Wipe(pw)
 	if err := fk.ChangePassword(ctx, cur, pw); err != nil {
-		return fmt.Errorf("change-password: %w", wrongPassword(err, "the current password ("+from+")"))
+		return fmt.Errorf("change-password: %w", wrongPassword(err, from))
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/moneypenny-go/keyring/internal/testpeer"
+	"github.com/moneypenny-go/keyring/keyctl"
 )
 
 // ptyRun is moneypenny running with a pseudo-terminal as its controlling
@@ -269,4 +271,40 @@ func TestNewKeyringAsksTwice(t *testing.T) {
 	if code := p.wait(); code != 1 || !strings.Contains(p.output(), "the password typed at the terminal is empty") {
 		t.Fatalf("Enter at the prompt: exit %d, terminal %q", code, p.output())
 	}
+}
+
+// With a warm unlock cache and no password supplied, change-password still
+// asks for the current password and checks it.
+func TestChangePasswordAsksCurrentWithWarmCache(t *testing.T) {
+	if err := keyctl.Probe(t.Context()); err != nil {
+		testpeer.Missing(t, "kernel keyrings: "+err.Error())
+	}
+	path := filepath.Join(t.TempDir(), "k.keyring")
+	env := setEnv(promptEnv(t, path), "MONEYPENNY_UNLOCK_CACHE", unset)
+	t.Cleanup(func() { noTTY(t, env, "", "lock") })
+	must(t, noTTY(t, setEnv(env, "MONEYPENNY_PASSWORD", "right"), "s", "store", "--label=L", "a", "b"), 0)
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startPTY(t, env, "change-password")
+	p.waitFor("Current password for the keyring: ")
+	p.typeIn("wrong\r")
+	if code := p.wait(); code != 1 || !strings.Contains(p.output(), "the password typed at the terminal") || !strings.Contains(p.output(), "is wrong") {
+		t.Fatalf("change-password with a wrong current password: exit %d, terminal %q", code, p.output())
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Fatal("a wrong current password changed the file")
+	}
+	p = startPTY(t, env, "change-password")
+	p.waitFor("Current password for the keyring: ")
+	p.typeIn("right\r")
+	p.waitFor("New password: ")
+	p.typeIn("newer\r")
+	p.waitFor("Repeat the new password: ")
+	p.typeIn("newer\r")
+	if code := p.wait(); code != 0 {
+		t.Fatalf("change-password: exit %d, terminal %q", code, p.output())
+	}
+	must(t, noTTY(t, setEnv(env, "MONEYPENNY_PASSWORD", "newer"), "", "lookup", "a", "b"), 0)
 }
