@@ -202,9 +202,14 @@ func (k *Keyring) verifyCurrent(ctx context.Context, current []byte) error {
 		return err
 	}
 	if k.key == nil {
-		secret.Wipe(k.password)
+		kept := k.password
 		k.password = nil
-		return k.unlockWith(ctx, bytes.Clone(current))
+		if err := k.unlockWith(ctx, bytes.Clone(current)); err != nil {
+			k.password = kept // a wrong password changes nothing
+			return err
+		}
+		secret.Wipe(kept)
+		return nil
 	}
 	derived := deriveKey(current, k.c.salt, k.c.iterations)
 	same := subtle.ConstantTimeCompare(derived, k.key) == 1

@@ -53,11 +53,11 @@ type Keyring struct {
 // cache (WithKeyCache) spares the prompt. A password that is given is always
 // checked by deriving the key from it, warm cache or not. An empty password
 // is refused with secret.ErrInvalidArgument unless WithAllowEmptyPassword is
-// given. A file with items none of which decrypts
-// with the key is a wrong password (secret.ErrWrongPassword) and Open fails
-// without writing. A file in another format, gnome-keyring's legacy v0 one
-// included, or a corrupt file fails with an error naming the file and the
-// reason; such files are never overwritten.
+// given. A file with items none of which decrypts with the key is a wrong
+// password (secret.ErrWrongPassword) and Open fails without writing. A file
+// in another format, gnome-keyring's legacy v0 one included, or a corrupt
+// file fails with an error naming the file and the reason; such files are
+// never overwritten.
 func Open(ctx context.Context, path string, password []byte, opts ...Option) (*Keyring, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
