@@ -44,7 +44,7 @@ func TestUnlockCache(t *testing.T) {
 		testpeer.Missing(t, "kernel keyrings: "+err.Error())
 	}
 	path := filepath.Join(t.TempDir(), "cache.keyring")
-	env := setEnv(fileEnv(t, path, "right password"), "MONEYPENNY_UNLOCK_CACHE", unset)
+	env := privateSession(t, setEnv(fileEnv(t, path, "right password"), "MONEYPENNY_UNLOCK_CACHE", unset))
 	withPW := func(pw string) []string { return setEnv(env, "MONEYPENNY_PASSWORD", pw) }
 	t.Cleanup(func() { noTTY(t, env, "", "lock") })
 	must(t, noTTY(t, withPW("right password"), "cached", "store", "--label=C", "k", "v"), 0)

@@ -18,7 +18,7 @@ func runOpts(t *testing.T, env []string, stdin string, extra []*os.File, args ..
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, moneypennyBin, args...)
+	cmd := exec.CommandContext(ctx, commandFor(t, env), args...)
 	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
 	cmd.ExtraFiles = extra

@@ -59,7 +59,7 @@ func openPTY(t *testing.T) (master, slave *os.File) {
 func startPTY(t *testing.T, env []string, args ...string) *ptyRun {
 	t.Helper()
 	m, s := openPTY(t)
-	cmd := exec.Command(moneypennyBin, args...)
+	cmd := exec.Command(commandFor(t, env), args...)
 	cmd.Env = env
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = s, s, s
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
@@ -280,7 +280,7 @@ func TestChangePasswordAsksCurrentWithWarmCache(t *testing.T) {
 		testpeer.Missing(t, "kernel keyrings: "+err.Error())
 	}
 	path := filepath.Join(t.TempDir(), "k.keyring")
-	env := setEnv(promptEnv(t, path), "MONEYPENNY_UNLOCK_CACHE", unset)
+	env := privateSession(t, setEnv(promptEnv(t, path), "MONEYPENNY_UNLOCK_CACHE", unset))
 	t.Cleanup(func() { noTTY(t, env, "", "lock") })
 	must(t, noTTY(t, setEnv(env, "MONEYPENNY_PASSWORD", "right"), "s", "store", "--label=L", "a", "b"), 0)
 	before, err := os.ReadFile(path)
