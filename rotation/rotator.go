@@ -137,3 +137,16 @@ func (r *Rotator) loop(ctx context.Context, seal SealFunc) {
 		timer.Reset(max(res.NextDue(), time.Millisecond))
 	}
 }
+
+// CreateGroup creates a group in st with its first version, generated from
+// crypto/rand and sealed by enc, current at once. An existing group is
+// left as it is: created is false and snap describes it (compare its
+// Config with cfg to tell a mismatch).
+func CreateGroup(ctx context.Context, st Storage, enc Encryptor, cfg GroupConfig) (snap Snapshot, created bool, err error) {
+	cfg, err = cfg.WithDefaults()
+	if err != nil {
+		return Snapshot{}, false, err
+	}
+	r := &Rotator{Storage: st, Encryptor: enc, Group: cfg.Name}
+	return st.CreateGroup(ctx, cfg, r.seal(cfg.KeySize))
+}
