@@ -11,6 +11,10 @@ import (
 	"github.com/moneypenny-go/keyring/secret"
 )
 
+// ErrRetired is secret.ErrRetired, which Resolve wraps for a version that
+// was evicted from the ring or is below the minimum decryption version.
+var ErrRetired = secret.ErrRetired
+
 // Key is one version of a group's key.
 //
 // Bytes is the ring's own buffer, shared by every caller: do not modify
