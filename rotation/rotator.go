@@ -57,20 +57,39 @@ func (r *Rotator) seal(size int) SealFunc {
 	}
 }
 
-func (r *Rotator) keySize(ctx context.Context) (int, error) {
-	snap, err := r.Storage.Load(ctx, r.Group, 1)
+// prepare loads the group, returning its key size, and checks that the
+// encryptor opens at least one of its newest rows: a rotator with the
+// wrong key-encryption key would add versions no other node can read.
+func (r *Rotator) prepare(ctx context.Context) (int, error) {
+	snap, err := r.Storage.Load(ctx, r.Group, 4)
 	if err != nil {
 		return 0, fmt.Errorf("rotation: load group %s: %w", r.Group, err)
 	}
-	return snap.Config.KeySize, nil
+	if len(snap.Rows) == 0 {
+		return snap.Config.KeySize, nil
+	}
+	var first error
+	for _, row := range snap.Rows {
+		b, err := r.Encryptor.Open(ctx, r.Group, row.Version, row.Sealed)
+		if err == nil {
+			clear(b)
+			return snap.Config.KeySize, nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return 0, fmt.Errorf("rotation: group %s: the rotator's key-encryption key opens none of the newest keys, and would make versions other nodes cannot read: %w (%w)",
+		r.Group, secret.ErrWrongPassword, first)
 }
 
-// RotateNow inserts a new version at once, whether or not one is due.
+// RotateNow inserts a new version at once, whether or not one is due,
+// after the same checks as Start.
 func (r *Rotator) RotateNow(ctx context.Context) (RotateResult, error) {
 	if err := r.check(); err != nil {
 		return RotateResult{}, err
 	}
-	size, err := r.keySize(ctx)
+	size, err := r.prepare(ctx)
 	if err != nil {
 		return RotateResult{}, err
 	}
@@ -84,13 +103,14 @@ func (r *Rotator) RotateNow(ctx context.Context) (RotateResult, error) {
 	return res, nil
 }
 
-// Start checks that the group exists, makes a version if one is due, and
+// Start checks that the group exists and that the encryptor opens its
+// keys (else an error wrapping secret.ErrWrongPassword), makes a version if one is due, and
 // keeps rotating until ctx ends.
 func (r *Rotator) Start(ctx context.Context) (*Handle, error) {
 	if err := r.check(); err != nil {
 		return nil, err
 	}
-	size, err := r.keySize(ctx)
+	size, err := r.prepare(ctx)
 	if err != nil {
 		return nil, err
 	}

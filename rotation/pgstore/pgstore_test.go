@@ -378,9 +378,9 @@ func TestTamperedRowsSkippedAndReported(t *testing.T) {
 	}
 }
 
-// TestWrongKEKFailsAtStart: a syncer or manager whose key-encryption key
-// is not the cluster's fails to start with an error wrapping
-// ErrWrongPassword that says so.
+// TestWrongKEKFailsAtStart: a syncer, manager or rotator whose
+// key-encryption key is not the cluster's fails to start with an error
+// wrapping ErrWrongPassword that says so, and writes nothing.
 func TestWrongKEKFailsAtStart(t *testing.T) {
 	_, st := setup(t)
 	const group = "kek-test"
@@ -396,6 +396,15 @@ func TestWrongKEKFailsAtStart(t *testing.T) {
 	_, err = (&rotation.Manager{Storage: st, Encryptor: wrong, Group: group}).Start(ctx)
 	if !errors.Is(err, secret.ErrWrongPassword) {
 		t.Fatalf("manager with a wrong KEK: %v", err)
+	}
+	if _, err := (&rotation.Rotator{Storage: st, Encryptor: wrong, Group: group}).RotateNow(ctx); !errors.Is(err, secret.ErrWrongPassword) {
+		t.Fatalf("rotator with a wrong KEK: %v", err)
+	}
+	if _, err := (&rotation.Rotator{Storage: st, Encryptor: wrong, Group: group}).Start(ctx); !errors.Is(err, secret.ErrWrongPassword) {
+		t.Fatalf("rotator started with a wrong KEK: %v", err)
+	}
+	if n := len(allRows(t, st, group)); n != 2 {
+		t.Fatalf("a rotator with a wrong KEK wrote: %d rows", n)
 	}
 	if _, err := (&rotation.Syncer{Storage: st, Encryptor: wrong, Group: "no-such-group"}).Start(ctx); !errors.Is(err, secret.ErrNotFound) {
 		t.Fatalf("syncer for a missing group: %v", err)
