@@ -72,9 +72,6 @@ type RingOption func(*Ring)
 // before they are zeroed (default one minute; zero wipes at once).
 func WithWipeDelay(d time.Duration) RingOption { return func(r *Ring) { r.wipeDelay = d } }
 
-// withClock replaces the clock that decides activation, for tests.
-func withClock(now func() time.Time) RingOption { return func(r *Ring) { r.now = now } }
-
 // NewRing returns an empty ring for group. Syncers make their own; a ring
 // of your own is fed with Update.
 func NewRing(group string, opts ...RingOption) *Ring {

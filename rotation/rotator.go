@@ -136,7 +136,9 @@ func (r *Rotator) loop(ctx context.Context, seal SealFunc) {
 			return
 		case <-timer.C:
 		}
-		res, err := r.Storage.Rotate(ctx, r.Group, false, seal)
+		rctx, cancel := context.WithTimeout(ctx, rotateTimeout)
+		res, err := r.Storage.Rotate(rctx, r.Group, false, seal)
+		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return

@@ -19,6 +19,12 @@ const (
 	dueMargin = 50 * time.Millisecond
 	// overdueRetry is how often it looks again while a rotation is overdue.
 	overdueRetry = 250 * time.Millisecond
+	// loadTimeout bounds one load, so that a connection that hangs (a
+	// network that drops packets instead of refusing) counts as the
+	// store being away rather than stalling the syncer.
+	loadTimeout = 10 * time.Second
+	// rotateTimeout bounds one rotation attempt likewise.
+	rotateTimeout = 30 * time.Second
 )
 
 // Syncer keeps a Ring in step with a group in Storage. Set the fields, then
@@ -190,13 +196,15 @@ func (s *Syncer) onError(err error) {
 
 // refresh loads the group and updates the ring.
 func (r *syncRun) refresh(ctx context.Context) error {
-	snap, err := r.s.Storage.Load(ctx, r.s.Group, r.s.keep())
+	lctx, cancel := context.WithTimeout(ctx, loadTimeout)
+	defer cancel()
+	snap, err := r.s.Storage.Load(lctx, r.s.Group, r.s.keep())
 	if err != nil {
 		return err
 	}
 	prev := r.snap
 	r.snap = snap
-	errs := r.ring.Update(snap, r.open(ctx))
+	errs := r.ring.Update(snap, r.open(lctx))
 	r.loadedAt = time.Now()
 	if len(errs) > 0 {
 		r.report(errs)
