@@ -133,12 +133,15 @@ func TestFourRotatorProcessesConverge(t *testing.T) {
 		t.Errorf("rotators report %d insertions, the table has %d rotations", total, len(rows)-1)
 	}
 	t.Logf("%d versions; insertions per process: %v", len(rows), rotated)
+	var widest time.Duration
 	for i := 1; i < len(rows); i++ {
 		gap := rows[i].created.Sub(rows[i-1].created)
+		widest = max(widest, gap)
 		if gap < interval || gap >= 2*interval {
 			t.Errorf("versions %d and %d are %v apart, want one per %v", i, i+1, gap, interval)
 		}
 	}
+	t.Logf("widest gap between versions: %v", widest)
 	// Every syncer ends with the same ring, equal to the table's keys.
 	enc := testEncryptor(t)
 	want := "ring"
@@ -569,4 +572,24 @@ func TestCreateGroupIsIdempotentAndMigrationsRerun(t *testing.T) {
 	if _, err := Open(ctx, "postgres://u:hunter2@[::1"); err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("bad URL: %v", err)
 	}
+}
+
+// TestSyncerWakesWhenRotationDue: a syncer without push that polls only
+// every hour still picks up each scheduled version, because it looks when
+// the next rotation is due.
+func TestSyncerWakesWhenRotationDue(t *testing.T) {
+	_, st := setup(t)
+	const group = "due-test"
+	createGroup(t, st, rotation.GroupConfig{Name: group, Interval: 500 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := (&rotation.Rotator{Storage: st, Encryptor: testEncryptor(t), Group: group}).Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h, err := (&rotation.Syncer{Storage: st, Encryptor: testEncryptor(t), Group: group,
+		DisablePush: true, PollInterval: time.Hour}).Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "version 4 without push or poll", 15*time.Second, func() bool { return h.Ring().Latest() >= 4 })
 }
