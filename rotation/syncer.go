@@ -203,6 +203,12 @@ func (r *syncRun) refresh(ctx context.Context) error {
 		return err
 	}
 	prev := r.snap
+	if snap.Latest < prev.Latest {
+		// Versions are never reused; a store that went back (restored
+		// from an old backup) will hand out numbers that meant other keys.
+		r.s.onError(fmt.Errorf("rotation: group %s: the store's newest version went back from %d to %d (restored from a backup?); versions above %d will be made again with new keys: %w",
+			r.s.Group, prev.Latest, snap.Latest, snap.Latest, secret.ErrCorrupt))
+	}
 	r.snap = snap
 	errs := r.ring.Update(snap, r.open(lctx))
 	r.loadedAt = time.Now()

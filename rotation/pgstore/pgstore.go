@@ -1,4 +1,4 @@
-// Package pgstore keeps rotation groups in PostgreSQL (10 or later),
+// Package pgstore keeps rotation groups in PostgreSQL (11 or later),
 // through github.com/jackc/pgx/v5. It implements rotation.Storage.
 //
 // Open creates and migrates its schema itself; the SQL is in schema.go and

@@ -593,3 +593,24 @@ func TestSyncerWakesWhenRotationDue(t *testing.T) {
 	}
 	waitFor(t, "version 4 without push or poll", 15*time.Second, func() bool { return h.Ring().Latest() >= 4 })
 }
+
+// TestSyncerReportsStoreGoingBack: when the newest version disappears (a
+// database restored from an older backup), the syncer says so, since the
+// numbers above will be made again with other keys.
+func TestSyncerReportsStoreGoingBack(t *testing.T) {
+	_, st := setup(t)
+	const group = "restore-test"
+	createGroup(t, st, rotation.GroupConfig{Name: group, Interval: time.Hour})
+	rotateNow(t, st, group)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := &errorLog{}
+	if _, err := (&rotation.Syncer{Storage: st, Encryptor: testEncryptor(t), Group: group, OnError: log.add}).Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the subscription
+	if _, err := st.pool.Exec(ctx, `DELETE FROM moneypenny_rotation_keys WHERE group_name = $1 AND version = 2`, group); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the report", 10*time.Second, func() bool { return strings.Contains(log.text(), "went back from 2 to 1") })
+}
