@@ -206,7 +206,9 @@ func clmul64(a, b uint64) (lo, hi uint64) {
 }
 
 // dot returns a*b*x^-128 in POLYVAL's field (x^128 + x^127 + x^126 +
-// x^121 + 1), reducing the 256-bit product by folding its low half.
+// x^121 + 1), reducing the 256-bit product by folding its low half; the
+// reduction is the one of BoringSSL's gcm_polyval_nohw (crypto/fipsmodule/
+// modes/gcm_nohw.c) and of Gueron's POLYVAL slides.
 func dot(aLo, aHi, bLo, bHi uint64) (lo, hi uint64) {
 	r0lo, r0hi := clmul64(aLo, bLo)
 	r1lo, r1hi := clmul64(aHi, bHi)
