@@ -37,7 +37,7 @@ func TestReadOnlyModeIsRespected(t *testing.T) {
 		},
 		"delete": func() error { _, err := k.Delete(ctx, secret.Attributes{"n": "1"}); return err },
 		"repair": func() error { _, err := k.Repair(ctx); return err },
-		"change": func() error { return k.ChangePassword(ctx, []byte("new")) },
+		"change": func() error { return k.ChangePassword(ctx, []byte("pw"), []byte("new")) },
 	} {
 		if err := write(); !errors.Is(err, secret.ErrReadOnly) {
 			t.Errorf("%s on a 0444 keyring: %v, want ErrReadOnly", name, err)

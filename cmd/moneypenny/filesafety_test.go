@@ -129,20 +129,6 @@ func diagnoseFile(t *testing.T, env []string, wrap ...string) map[string]any {
 	return nil
 }
 
-// setEnv returns env with name=value replacing any earlier setting.
-func setEnv(env []string, name, value string) []string {
-	out := make([]string, 0, len(env)+1)
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, name+"=") {
-			out = append(out, kv)
-		}
-	}
-	if value != "" {
-		out = append(out, name+"="+value)
-	}
-	return out
-}
-
 // TestDiagnoseTheFile: `moneypenny diagnose` looks at the keyring file
 // itself, in the text and the JSON report.
 func TestDiagnoseTheFile(t *testing.T) {
@@ -186,7 +172,11 @@ func TestDiagnoseTheFile(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			env := setEnv(fileEnv(t, c.path, c.pw), "MONEYPENNY_PASSWORD", c.pw)
+			pw := c.pw
+			if pw == "" {
+				pw = unset
+			}
+			env := setEnv(fileEnv(t, c.path, c.pw), "MONEYPENNY_PASSWORD", pw)
 			b := diagnoseFile(t, env, c.wrap...)
 			corrupt, _ := b["corrupt_items"].(float64)
 			if b["state"] != c.state || corrupt != c.corrupt || !strings.Contains(b["reason"].(string), c.text) {

@@ -4,43 +4,15 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
-// openPTY returns a new pseudo-terminal's controller and its terminal.
-func openPTY(t *testing.T) (ctl, term *os.File) {
-	t.Helper()
-	ctl, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ctl.Close() })
-	if err := unix.IoctlSetPointerInt(int(ctl.Fd()), unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	n, err := unix.IoctlGetInt(int(ctl.Fd()), unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	term, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { term.Close() })
-	return ctl, term
-}
-
-// repairOnTerminal runs `moneypenny repair` with stdin on a terminal and
-// types answer once the question is on stderr.
+// repairOnTerminal runs `moneypenny repair` with stdin on a terminal (see
+// openPTY) and types answer once the question is on stderr.
 func repairOnTerminal(t *testing.T, env []string, answer string) result {
 	t.Helper()
 	ctl, term := openPTY(t)
