@@ -1,0 +1,346 @@
+package vault_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/moneypenny-go/keyring/secret"
+	"github.com/moneypenny-go/keyring/vault"
+)
+
+// clock is a settable time source for expiry tests.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// uniqueScope returns a scope no other test (or earlier run) uses, so the
+// suite can run against a shared store such as a real gnome-keyring.
+func uniqueScope(t testing.TB, base string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return base + "/t" + hex.EncodeToString(b[:])
+}
+
+func mustPath(t testing.TB, scope, name string) vault.Path {
+	t.Helper()
+	p, err := vault.NewPath(scope, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// engineFactory opens a fresh engine on the store under test.
+type engineFactory func(t *testing.T) vault.Engine
+
+// suiteOptions are what a store may differ in.
+type suiteOptions struct {
+	// maxValue is the value limit to run with (the kernel keyring holds
+	// less than DefaultMaxValueSize); 0 keeps the default.
+	maxValue int
+}
+
+// runEngineSuite is the behaviour every writable engine must show through
+// a Vault: the model of issue 13 checked on each real store.
+func runEngineSuite(t *testing.T, open engineFactory, opts ...suiteOptions) {
+	var o suiteOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	max := vault.DefaultMaxValueSize
+	if o.maxValue > 0 {
+		max = o.maxValue
+	}
+	newVault := func(t *testing.T) (*vault.Vault, *clock) {
+		c := newClock()
+		v := vault.New(open(t), vault.WithClock(c.now), vault.WithMaxValueSize(max))
+		t.Cleanup(func() { v.Close() })
+		return v, c
+	}
+	t.Run("RoundTripWithMetadata", func(t *testing.T) {
+		v, c := newVault(t)
+		ctx := ctxT(t)
+		p := mustPath(t, uniqueScope(t, "org"), "openai_api_key")
+		val := []byte("\x00\x01\xffsEcReT")
+		exp := c.now().Add(90 * 24 * time.Hour)
+		if err := v.Set(ctx, p, secret.New(append([]byte(nil), val...)), vault.WithProvider("openai"), vault.ExpiresAt(exp)); err != nil {
+			t.Fatal(err)
+		}
+		s, err := v.Get(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Wipe()
+		if !bytes.Equal(s.Value.Bytes(), val) {
+			t.Fatalf("value = %x, want %x", s.Value.Bytes(), val)
+		}
+		if s.Path != p || s.Provider != "openai" || !s.ExpiresAt.Equal(exp) || !s.CreatedAt.Equal(c.now()) || !s.UpdatedAt.Equal(c.now()) {
+			t.Fatalf("metadata = %+v", s.Metadata)
+		}
+		if out := fmt.Sprintf("%v %+v %#v", s, s, s); strings.Contains(out, "sEcReT") {
+			t.Fatalf("%%v of a Secret shows the value: %s", out)
+		}
+	})
+	t.Run("SetKeepsCreatedAt", func(t *testing.T) {
+		v, c := newVault(t)
+		ctx := ctxT(t)
+		p := mustPath(t, uniqueScope(t, "project"), "webhook_secret")
+		created := c.now()
+		if err := v.Set(ctx, p, secret.NewString("one"), vault.WithProvider("github")); err != nil {
+			t.Fatal(err)
+		}
+		c.advance(time.Hour)
+		if err := v.Set(ctx, p, secret.NewString("two")); err != nil {
+			t.Fatal(err)
+		}
+		s, err := v.Get(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(s.Value.Bytes()) != "two" || !s.CreatedAt.Equal(created) || !s.UpdatedAt.Equal(c.now()) || s.Provider != "" {
+			t.Fatalf("after overwrite: %q %+v (created should stay %v; Set replaces the provider)", s.Value.Bytes(), s.Metadata, created)
+		}
+		list, err := v.List(ctx, p.Scope())
+		if err != nil || len(list) != 1 {
+			t.Fatalf("an overwrite left %d records (%v)", len(list), err)
+		}
+	})
+	t.Run("UpdateValueKeepsMetadata", func(t *testing.T) {
+		v, c := newVault(t)
+		ctx := ctxT(t)
+		p := mustPath(t, uniqueScope(t, "user"), "personal_token")
+		exp := c.now().Add(24 * time.Hour)
+		created := c.now()
+		if err := v.Set(ctx, p, secret.NewString("v1"), vault.WithProvider("gitlab"), vault.ExpiresAt(exp)); err != nil {
+			t.Fatal(err)
+		}
+		c.advance(time.Minute)
+		if err := v.UpdateValue(ctx, p, secret.NewString("v2")); err != nil {
+			t.Fatal(err)
+		}
+		s, err := v.Get(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(s.Value.Bytes()) != "v2" || s.Provider != "gitlab" || !s.ExpiresAt.Equal(exp) || !s.CreatedAt.Equal(created) || !s.UpdatedAt.Equal(c.now()) {
+			t.Fatalf("after UpdateValue: %q %+v", s.Value.Bytes(), s.Metadata)
+		}
+		missing := mustPath(t, p.Scope(), "missing")
+		if err := v.UpdateValue(ctx, missing, secret.NewString("x")); !errors.Is(err, secret.ErrNotFound) {
+			t.Fatalf("UpdateValue of a missing secret = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("ExpiredIsAnErrorAndKept", func(t *testing.T) {
+		v, c := newVault(t)
+		ctx := ctxT(t)
+		p := mustPath(t, uniqueScope(t, "org"), "short_lived")
+		if err := v.Set(ctx, p, secret.NewString("soon gone"), vault.ExpiresIn(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Get(ctx, p); err != nil {
+			t.Fatalf("Get before expiry: %v", err)
+		}
+		c.advance(time.Hour)
+		_, err := v.Get(ctx, p)
+		var ee *vault.ExpiredError
+		if !errors.Is(err, vault.ErrExpired) || !errors.As(err, &ee) || ee.Path != p {
+			t.Fatalf("Get at expiry = %v, want an ExpiredError for %s", err, p)
+		}
+		if strings.Contains(err.Error(), "soon gone") {
+			t.Fatal("the error shows the value")
+		}
+		if ok, err := v.Exists(ctx, p); !ok || err != nil {
+			t.Fatalf("Exists after expiry = %v, %v: reading must not delete", ok, err)
+		}
+		list, _ := v.List(ctx, p.Scope())
+		if len(list) != 1 || !list[0].Expired(c.now()) {
+			t.Fatalf("List after expiry = %+v", list)
+		}
+		// Renewal in place: UpdateValue works on an expired secret and
+		// keeps its expiry, Set with a new expiry revives it.
+		if err := v.Set(ctx, p, secret.NewString("renewed"), vault.ExpiresIn(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Get(ctx, p); err != nil {
+			t.Fatalf("Get after renewal: %v", err)
+		}
+	})
+	t.Run("DeleteAndExists", func(t *testing.T) {
+		v, _ := newVault(t)
+		ctx := ctxT(t)
+		p := mustPath(t, uniqueScope(t, "global"), "jwt_signing_key")
+		if ok, err := v.Exists(ctx, p); ok || err != nil {
+			t.Fatalf("Exists before Set = %v, %v", ok, err)
+		}
+		if err := v.Set(ctx, p, secret.NewString("k")); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := v.Exists(ctx, p); !ok || err != nil {
+			t.Fatalf("Exists after Set = %v, %v", ok, err)
+		}
+		if err := v.Delete(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v.Get(ctx, p); !errors.Is(err, secret.ErrNotFound) {
+			t.Fatalf("Get after Delete = %v, want ErrNotFound", err)
+		}
+		if err := v.Delete(ctx, p); !errors.Is(err, secret.ErrNotFound) {
+			t.Fatalf("second Delete = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("ListScopeMetadataOnly", func(t *testing.T) {
+		v, _ := newVault(t)
+		ctx := ctxT(t)
+		base := uniqueScope(t, "org")
+		for _, p := range []string{base + "/a", base + "/team/b", base + "x/c", base + "/d"} {
+			if err := v.Set(ctx, vault.MustParsePath(p), secret.NewString("value-of-"+p), vault.WithProvider("prov")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		list, err := v.List(ctx, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range list {
+			got = append(got, m.Path.String())
+			if m.Provider != "prov" || m.CreatedAt.IsZero() {
+				t.Errorf("listed metadata %+v", m)
+			}
+		}
+		want := []string{base + "/a", base + "/d", base + "/team/b"}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Fatalf("List(%s) = %v, want %v (sorted, sub-scopes in, %sx out)", base, got, want, base)
+		}
+		if out := fmt.Sprintf("%+v", list); strings.Contains(out, "value-of-") {
+			t.Fatalf("List shows values: %s", out)
+		}
+		if _, err := v.List(ctx, "org/../x"); !errors.Is(err, secret.ErrInvalidArgument) {
+			t.Fatalf("List of a .. scope = %v", err)
+		}
+	})
+	t.Run("FallbackOrder", func(t *testing.T) {
+		v, c := newVault(t)
+		ctx := ctxT(t)
+		id := uniqueScope(t, "x")[2:]
+		proj, org, glob := vault.ProjectScope(id), vault.OrgScope(id), "global/"+id
+		set := func(scope, val string, opts ...vault.SetOption) {
+			if err := v.Set(ctx, mustPath(t, scope, "api_key"), secret.NewString(val), opts...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		set(glob, "from-global")
+		set(org, "from-org")
+		get := func() (string, string, error) {
+			s, err := v.GetWithFallback(ctx, "api_key", proj, org, glob)
+			if err != nil {
+				return "", "", err
+			}
+			return string(s.Value.Bytes()), s.Path.Scope(), nil
+		}
+		if val, sc, err := get(); err != nil || val != "from-org" || sc != org {
+			t.Fatalf("fallback = %q from %s, %v; want the org's", val, sc, err)
+		}
+		set(proj, "from-project", vault.ExpiresIn(time.Minute))
+		if val, sc, err := get(); err != nil || val != "from-project" || sc != proj {
+			t.Fatalf("fallback = %q from %s, %v; want the project's", val, sc, err)
+		}
+		c.advance(time.Minute)
+		if _, _, err := get(); !errors.Is(err, vault.ErrExpired) {
+			t.Fatalf("fallback past an expired project secret = %v, want ErrExpired (no silent fall-through)", err)
+		}
+		if _, err := v.GetWithFallback(ctx, "nothing", proj, org); !errors.Is(err, secret.ErrNotFound) || !strings.Contains(err.Error(), org) {
+			t.Fatalf("fallback of nothing = %v", err)
+		}
+	})
+	t.Run("ConditionalWrites", func(t *testing.T) {
+		v, c := newVault(t)
+		ctx := ctxT(t)
+		p := mustPath(t, uniqueScope(t, "org"), "cas")
+		if err := v.Set(ctx, p, secret.NewString("1"), vault.IfAbsent()); err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Set(ctx, p, secret.NewString("2"), vault.IfAbsent()); !errors.Is(err, vault.ErrConflict) {
+			t.Fatalf("IfAbsent over an existing secret = %v, want ErrConflict", err)
+		}
+		st, err := v.Stat(ctx, p)
+		if err != nil || st.Version == "" {
+			t.Fatalf("Stat = %+v, %v", st, err)
+		}
+		c.advance(time.Second)
+		if err := v.Set(ctx, p, secret.NewString("3"), vault.IfVersion(st.Version)); err != nil {
+			t.Fatal(err)
+		}
+		if err := v.Set(ctx, p, secret.NewString("4"), vault.IfVersion(st.Version)); !errors.Is(err, vault.ErrConflict) {
+			t.Fatalf("IfVersion with a stale version = %v, want ErrConflict", err)
+		}
+		if got, _ := v.GetValue(ctx, p); string(got.Bytes()) != "3" {
+			t.Fatalf("value after the lost race = %q, want 3", got.Bytes())
+		}
+	})
+	t.Run("OversizedValue", func(t *testing.T) {
+		v, _ := newVault(t)
+		ctx := ctxT(t)
+		p := mustPath(t, uniqueScope(t, "org"), "big")
+		if err := v.Set(ctx, p, secret.New(make([]byte, max))); err != nil {
+			t.Fatalf("a value of exactly the limit: %v", err)
+		}
+		err := v.Set(ctx, p, secret.New(make([]byte, max+1)))
+		if !errors.Is(err, secret.ErrTooLarge) || !strings.Contains(err.Error(), "limit") {
+			t.Fatalf("Set over the limit = %v, want ErrTooLarge", err)
+		}
+		if got, err := v.GetValue(ctx, p); err != nil || got.Len() != max {
+			t.Fatalf("the refused write changed the stored value: %d bytes, %v", got.Len(), err)
+		}
+	})
+	t.Run("Expand", func(t *testing.T) {
+		v, _ := newVault(t)
+		ctx := ctxT(t)
+		sc := uniqueScope(t, "org")
+		a, b := mustPath(t, sc, "a"), mustPath(t, sc, "b")
+		_ = v.Set(ctx, a, secret.NewString("AAA"))
+		_ = v.Set(ctx, b, secret.NewString("BBB"))
+		in := "x=" + a.Ref().String() + "\ny={{ " + b.Ref().String() + " }}.\nz=" + a.Ref().String() + "\n"
+		out, err := v.Expand(ctx, []byte(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(out) != "x=AAA\ny=BBB.\nz=AAA\n" {
+			t.Fatalf("Expand = %q", out)
+		}
+		missing := vault.Scheme + sc + "/missing"
+		_, err = v.Expand(ctx, []byte("ok="+a.Ref().String()+" bad="+missing))
+		if !errors.Is(err, secret.ErrNotFound) || !strings.Contains(err.Error(), missing) || strings.Contains(err.Error(), "AAA") {
+			t.Fatalf("Expand with a missing reference = %v; want ErrNotFound naming %s", err, missing)
+		}
+	})
+}
