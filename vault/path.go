@@ -59,8 +59,8 @@ func MustParsePath(s string) Path {
 
 // NewPath returns the path of name in scope, validating both.
 func NewPath(scope, name string) (Path, error) {
-	if err := ValidateScope(scope); err != nil {
-		return Path{}, err
+	if reason := scopeProblem(scope); reason != "" {
+		return Path{}, pathError(scope+"/"+name, reason)
 	}
 	if err := validSegment(name); err != nil {
 		return Path{}, pathError(scope+"/"+name, "name: "+err.Error())
@@ -133,19 +133,27 @@ func (p *Path) UnmarshalText(b []byte) error {
 
 // ValidateScope checks a scope: one or more valid segments joined by "/".
 func ValidateScope(scope string) error {
+	if reason := scopeProblem(scope); reason != "" {
+		return pathError(scope, reason)
+	}
+	return nil
+}
+
+// scopeProblem says what is wrong with a scope, "" when nothing is.
+func scopeProblem(scope string) string {
 	if scope == "" {
-		return pathError(scope, "empty scope")
+		return "empty scope"
 	}
 	segs := strings.Split(scope, "/")
 	if len(segs) >= MaxDepth {
-		return pathError(scope, fmt.Sprintf("more than %d segments", MaxDepth-1))
+		return fmt.Sprintf("more than %d segments", MaxDepth)
 	}
 	for _, s := range segs {
 		if err := validSegment(s); err != nil {
-			return pathError(scope, "scope: "+err.Error())
+			return "scope: " + err.Error()
 		}
 	}
-	return nil
+	return ""
 }
 
 // validListScope accepts the empty scope (everything) besides valid ones.

@@ -83,15 +83,23 @@ func OpenSingleEntry(st secret.Store, app string) (*SingleEntry, error) {
 	if err := validSegment(app); err != nil {
 		return nil, fmt.Errorf("vault: single-entry app name %s: %v: %w", safeQuote(app), err, secret.ErrInvalidArgument)
 	}
-	max := defaultMaxEntrySize
-	switch st.Info().Name {
-	case keyring.CredentialManager:
-		max = windows.MaxSecretSize
-	case keyring.Keyctl:
-		max = keyctlMaxEntrySize
-	}
-	return &SingleEntry{st: st, app: app, maxSize: max}, nil
+	return &SingleEntry{st: st, app: app, maxSize: entryLimit(st.Info().Name)}, nil
 }
+
+// entryLimit is the largest entry the named backend holds in one item.
+func entryLimit(backend string) int {
+	switch backend {
+	case keyring.CredentialManager:
+		return windowsEntryLimit()
+	case keyring.Keyctl:
+		return keyctlMaxEntrySize
+	}
+	return defaultMaxEntrySize
+}
+
+// windowsEntryLimit is what the windows package stores in one credential
+// set with its chunking.
+func windowsEntryLimit() int { return windows.MaxSecretSize }
 
 func (e *SingleEntry) Info() Info {
 	b := e.st.Info()
