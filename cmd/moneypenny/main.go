@@ -17,6 +17,10 @@
 // MONEYPENNY_PASSWORD, --password-fd N, or a prompt on the terminal; it is
 // never accepted as an argument, where other users could read it.
 //
+// Options go anywhere on the line; "--" ends them. `moneypenny help VERB`
+// prints a verb's synopsis, options and an example, `moneypenny completion
+// bash|zsh|fish` a completion script.
+//
 // Exit status: 0 on success; 1 when nothing matched (lookup, clear) or an
 // operation failed; 2 for usage errors.
 package main
