@@ -37,6 +37,12 @@ func (e usageError) Error() string { return e.msg }
 // errQuiet exits 1 without a message (lookup or clear found nothing).
 var errQuiet = errors.New("no match")
 
+// exitCode ends the program with this status and no message: `run` passes
+// its child's on.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
 // globals are the options every verb accepts, before or after it.
 type globals struct {
 	backend       string
@@ -79,6 +85,7 @@ type cli struct {
 	keep     bool
 	replace  bool
 	fromFile string
+	vault    vaultOptions // vault, read, run, inject (vault_verbs.go)
 }
 
 func jsonFlag(fs *flag.FlagSet, c *cli) { fs.BoolVar(&c.json, "json", false, "print JSON") }
@@ -150,11 +157,14 @@ func runTable(ctx context.Context, table []*command, args []string, env ioEnv) i
 	defer cancel()
 	err = cmd.run(ctx, c, operands)
 	var ue usageError
+	var ec exitCode
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, errQuiet):
 		return exitFailure
+	case errors.As(err, &ec):
+		return int(ec)
 	case errors.As(err, &ue):
 		return c.usage(ue.msg)
 	default:
@@ -248,6 +258,12 @@ func (c *cli) selection() []keyring.Option {
 
 // open opens the keyring the flags and environment select.
 func (c *cli) open(ctx context.Context, extra ...keyring.Option) (*keyring.Keyring, error) {
+	return keyring.Open(ctx, append(c.keyringOptions(), extra...)...)
+}
+
+// keyringOptions are open's options: the selection, the app keyring, the
+// unlock cache and the password prompt.
+func (c *cli) keyringOptions() []keyring.Option {
 	opts := c.selection()
 	if c.g.appID != "" {
 		opts = append(opts, keyring.WithAppID(c.g.appID), keyring.WithAppSecretFunc(appSecretViaSandbox(c.io.getenv)))
@@ -255,9 +271,7 @@ func (c *cli) open(ctx context.Context, extra ...keyring.Option) (*keyring.Keyri
 	if !c.g.noUnlockCache && c.io.getenv("MONEYPENNY_UNLOCK_CACHE") != "0" {
 		opts = append(opts, keyring.WithUnlockCache(unlockCacheTTL))
 	}
-	opts = append(opts, keyring.WithPasswordFunc(c.passwordFunc("Password for the keyring: ")))
-	opts = append(opts, extra...)
-	return keyring.Open(ctx, opts...)
+	return append(opts, keyring.WithPasswordFunc(c.passwordFunc("Password for the keyring: ")))
 }
 
 // unlockCacheTTL is how long the CLI keeps a file keyring's derived key in
