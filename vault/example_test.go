@@ -82,7 +82,7 @@ func ExampleParse() {
 	fmt.Println(err)
 	// Output:
 	// org/acme openai_api_key vault://org/acme/openai_api_key
-	// vault: reference "vault://org/../etc/passwd": vault: invalid path "org/../etc/passwd": scope: segment ".." is not allowed
+	// vault: reference "vault://org/../etc/passwd": invalid path "org/../etc/passwd": scope: segment ".." is not allowed
 }
 
 func ExampleNewEnvEngine() {

@@ -61,7 +61,7 @@ type RefError struct {
 }
 
 func (e *RefError) Error() string {
-	return "vault: reference " + safeQuote(e.Ref) + ": " + e.Err.Error()
+	return "vault: reference " + safeQuote(e.Ref) + ": " + strings.TrimPrefix(e.Err.Error(), "vault: ")
 }
 
 func (e *RefError) Unwrap() error { return e.Err }

@@ -307,6 +307,38 @@ func runEngineSuite(t *testing.T, open engineFactory, opts ...suiteOptions) {
 			t.Fatalf("value after the lost race = %q, want 3", got.Bytes())
 		}
 	})
+	t.Run("TwoWritersCheckAndSet", func(t *testing.T) {
+		// Two Vaults on the same store, as two processes would have.
+		v1, _ := newVault(t)
+		v2, _ := newVault(t)
+		ctx := ctxT(t)
+		p := mustPath(t, uniqueScope(t, "org"), "shared")
+		if err := v1.Set(ctx, p, secret.NewString("first"), vault.WithProvider("p")); err != nil {
+			t.Fatal(err)
+		}
+		st, err := v1.Stat(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v2.UpdateValue(ctx, p, secret.NewString("second")); err != nil {
+			t.Fatal(err)
+		}
+		if err := v1.Set(ctx, p, secret.NewString("lost?"), vault.IfVersion(st.Version)); !errors.Is(err, vault.ErrConflict) {
+			t.Fatalf("a write based on a stale version = %v, want ErrConflict", err)
+		}
+		s, err := v1.Get(ctx, p)
+		if err != nil || string(s.Value.Bytes()) != "second" || s.Provider != "p" {
+			t.Fatalf("after the race: %v, %v; want the second writer's value with the metadata kept", s, err)
+		}
+		// Without a condition, Set re-reads and keeps created_at of the
+		// record the other writer left.
+		if err := v1.Set(ctx, p, secret.NewString("third")); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := v2.Stat(ctx, p); got == nil || !got.CreatedAt.Equal(st.CreatedAt) {
+			t.Fatalf("created_at after three writers: %+v, want %v", got, st.CreatedAt)
+		}
+	})
 	t.Run("OversizedValue", func(t *testing.T) {
 		v, _ := newVault(t)
 		ctx := ctxT(t)

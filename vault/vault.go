@@ -101,9 +101,9 @@ func (v *Vault) Set(ctx context.Context, p Path, val *secret.Value, opts ...SetO
 		o(&sc)
 	}
 	err := v.rewrite(ctx, p, sc.cond, func(cur *Record, now time.Time) (*Record, error) {
-		rec := &Record{Metadata: Metadata{Path: p, Provider: sc.provider, ExpiresAt: sc.expires.UTC(), CreatedAt: now, UpdatedAt: now}, Value: val}
-		if sc.expires.IsZero() {
-			rec.ExpiresAt = time.Time{}
+		rec := &Record{Metadata: Metadata{Path: p, Provider: sc.provider, CreatedAt: now, UpdatedAt: now}, Value: val}
+		if !sc.expires.IsZero() {
+			rec.ExpiresAt = sc.expires.UTC()
 		}
 		if sc.expireIn > 0 {
 			rec.ExpiresAt = now.Add(sc.expireIn)
