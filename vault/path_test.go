@@ -80,3 +80,28 @@ func TestMalformedReferences(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse: whatever Parse accepts prints back as the same string, and
+// every segment of it is valid; nothing panics.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"vault://org/acme/openai_api_key", "vault://a/../b", "vault://", "vault://x/y/z/" + strings.Repeat("a", 130)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := vault.Parse(s)
+		if err != nil {
+			if !errors.Is(err, secret.ErrInvalidArgument) {
+				t.Fatalf("Parse(%q) error %v does not wrap ErrInvalidArgument", s, err)
+			}
+			return
+		}
+		if r.String() != s {
+			t.Fatalf("Parse(%q).String() = %q", s, r.String())
+		}
+		for _, seg := range strings.Split(r.Path().String(), "/") {
+			if seg == "" || seg == "." || seg == ".." || len(seg) > vault.MaxSegmentLen {
+				t.Fatalf("Parse(%q) accepted segment %q", s, seg)
+			}
+		}
+	})
+}

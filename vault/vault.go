@@ -70,8 +70,8 @@ type setConfig struct {
 // WithProvider records whose credential the secret is ("openai").
 func WithProvider(name string) SetOption { return func(c *setConfig) { c.provider = name } }
 
-// ExpiresAt makes the secret expire at t: Get fails with ErrExpired from
-// then on.
+// ExpiresAt makes the secret expire at t (to the second): Get fails with
+// ErrExpired from then on.
 func ExpiresAt(t time.Time) SetOption { return func(c *setConfig) { c.expires = t; c.expireIn = 0 } }
 
 // ExpiresIn makes the secret expire d after it is written.
@@ -108,6 +108,9 @@ func (v *Vault) Set(ctx context.Context, p Path, val *secret.Value, opts ...SetO
 		if sc.expireIn > 0 {
 			rec.ExpiresAt = now.Add(sc.expireIn)
 		}
+		// Expiry is kept to the second on every engine (the keyring
+		// schema's "expires" is RFC 3339 without fractions).
+		rec.ExpiresAt = rec.ExpiresAt.Truncate(time.Second)
 		if cur != nil && !cur.CreatedAt.IsZero() {
 			rec.CreatedAt = cur.CreatedAt
 		}

@@ -309,13 +309,16 @@ func (m *masker) scan(buf []byte, final bool) (out, keep []byte) {
 	var b bytes.Buffer
 	i := 0
 	for i < len(buf) {
+		// A longer secret that more output could complete goes first: with
+		// secrets "abc" and "abcdef", masking "abc" as soon as it shows
+		// would print the "def" that follows.
+		if !final && m.prefixAt(buf[i:]) {
+			return b.Bytes(), buf[i:]
+		}
 		if n := m.matchAt(buf[i:]); n > 0 {
 			b.WriteString(maskText)
 			i += n
 			continue
-		}
-		if !final && m.prefixAt(buf[i:]) {
-			return b.Bytes(), buf[i:]
 		}
 		b.WriteByte(buf[i])
 		i++
