@@ -121,7 +121,7 @@ func (c *config) openEngine(ctx context.Context, name string, fc *fileConfig) (E
 // auto-detection marker when the backend was detected.
 func (c *config) openKeyring(ctx context.Context, fc *fileConfig) (*keyring.Keyring, string, error) {
 	opts := []keyring.Option{keyring.WithEnv(c.getenv)}
-	chosen := c.backend != "" || c.getenv("MONEYPENNY_BACKEND") != ""
+	chosen := c.backend != "" || c.getenv("MONEYPENNY_BACKEND") != "" || c.explicitKeyring
 	if c.backend == "" && c.getenv("MONEYPENNY_BACKEND") == "" && fc.Keyring.Backend != "" {
 		opts = append(opts, keyring.WithBackend(fc.Keyring.Backend))
 		chosen = true

@@ -44,6 +44,8 @@ type config struct {
 	environGiven  bool
 	configFileSet bool
 	maxValueSet   bool
+	// explicitKeyring: the keyring options name the store (WithExplicitKeyring).
+	explicitKeyring bool
 }
 
 // osEnviron is the process environment, read when the env engine opens.
@@ -109,6 +111,11 @@ func WithKeyringOptions(opts ...keyring.Option) Option {
 // overriding MONEYPENNY_BACKEND and the config file. A chosen backend is not
 // checked against the auto-detection marker.
 func WithKeyringBackend(name string) Option { return func(c *config) { c.backend = name } }
+
+// WithExplicitKeyring says that the keyring options name the store (a
+// collection, a file), so Open does not check the detected backend against
+// the marker: the CLI's --collection, --keyring and --app-id.
+func WithExplicitKeyring() Option { return func(c *config) { c.explicitKeyring = true } }
 
 // WithApp names the single-entry engine's item (default "moneypenny").
 func WithApp(name string) Option { return func(c *config) { c.app = name } }

@@ -112,6 +112,9 @@ func (c *cli) openVault(ctx context.Context) (*vault.Vault, error) {
 	if c.g.backend != "" {
 		opts = append(opts, vault.WithKeyringBackend(c.g.backend))
 	}
+	if c.g.collection != "" || c.g.keyringPath != "" || c.g.appID != "" {
+		opts = append(opts, vault.WithExplicitKeyring())
+	}
 	if c.vault.app != "" {
 		opts = append(opts, vault.WithApp(c.vault.app))
 	}

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/moneypenny-go/keyring/dbusservice"
 )
 
 // TestVaultVerbs: set (stdin, never argv), get, --json, list, exists, rm,
@@ -199,4 +202,53 @@ func TestInjectWritesPrivateFileAtomically(t *testing.T) {
 	if r.stdout != "x = s3cret\n" {
 		t.Fatalf("inject to stdout = %q", r.stdout)
 	}
+}
+
+// TestVaultOnGnomeKeyring: with nothing configured the vault verbs use the
+// detected Secret Service (a real gnome-keyring), record it in the marker,
+// secret-tool finds the items by the documented schema, and --collection
+// pointing elsewhere is an explicit choice the marker does not refuse,
+// while a moved default alias is refused.
+func TestVaultOnGnomeKeyring(t *testing.T) {
+	env := hostEnv(t)
+	must(t, mp(t, env, "tok\n", "vault", "set", "--provider", "github", "user/u1/personal_token"), 0)
+	r := must(t, secretTool(t, env, "", "search", "xdg:schema", "io.github.moneypenny.Vault", "scope", "user/u1"), 0)
+	if all := r.stdout + r.stderr; !strings.Contains(all, "attribute.name = personal_token") ||
+		!strings.Contains(all, "attribute.provider = github") || !strings.Contains(r.stdout, "secret = tok") {
+		t.Fatalf("secret-tool search:\n%s%s", r.stdout, r.stderr)
+	}
+	info := must(t, mp(t, env, "", "vault", "info", "--json"), 0).stdout
+	if !strings.Contains(info, `"backend": "secret-service"`) || !strings.Contains(info, "vault-backend.json") {
+		t.Fatalf("info: %s", info)
+	}
+	if got := must(t, mp(t, env, "", "read", "vault://user/u1/personal_token"), 0).stdout; got != "tok" {
+		t.Fatalf("read = %q", got)
+	}
+	// Naming the collection is an explicit choice: no marker check.
+	must(t, mp(t, env, "", "vault", "list", "--collection", "session"), 0)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	svc, err := dbusservice.Connect(ctx, dbusservice.WithAddress(envValue(env, "DBUS_SESSION_BUS_ADDRESS")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	if err := svc.SetAlias(ctx, "default", "/org/freedesktop/secrets/collection/session"); err != nil {
+		t.Fatal(err)
+	}
+	r = must(t, mp(t, env, "", "vault", "get", "user/u1/personal_token"), 1)
+	if !strings.Contains(r.stderr, "refusing to show an empty vault") || !strings.Contains(r.stderr, "/collection/login") {
+		t.Fatalf("get after the default collection moved: %s", r.stderr)
+	}
+}
+
+func envValue(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v = val
+		}
+	}
+	return v
 }
