@@ -97,3 +97,34 @@ func ExampleNewEnvEngine() {
 	// from-the-orchestrator
 	// true
 }
+
+func ExampleOpenSingleEntry() {
+	ctx := context.Background()
+	dir, _ := os.MkdirTemp("", "vault-example-")
+	defer os.RemoveAll(dir)
+	kr, err := keyring.Open(ctx, keyring.WithBackend(keyring.File),
+		keyring.WithPath(filepath.Join(dir, "example.keyring")), keyring.WithPassword([]byte("example")))
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Every secret of "sideseat" in one item: one keychain prompt, one read.
+	e, err := vault.OpenSingleEntry(kr.Store(), "sideseat")
+	if err != nil {
+		log.Fatal(err)
+	}
+	v := vault.New(e)
+	defer v.Close()
+	for _, name := range []string{"openai_api_key", "anthropic_api_key"} {
+		p, _ := vault.Global(name)
+		_ = v.Set(ctx, p, secret.NewString("key for "+name))
+	}
+	list, _ := v.List(ctx, vault.GlobalScope)
+	for _, m := range list {
+		fmt.Println(m.Path)
+	}
+	fmt.Println(v.Info().Engine, v.Info().Location == filepath.Join(dir, "example.keyring")+", item app=sideseat")
+	// Output:
+	// global/anthropic_api_key
+	// global/openai_api_key
+	// single-entry true
+}

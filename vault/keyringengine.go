@@ -58,6 +58,13 @@ type keyringEngine struct {
 // Manager), following the schema documented at KeyringSchema. The engine
 // owns st: Close closes it. Pass a *keyring.Keyring's Store(), or a
 // backend's own Store (keyctl.Open with a private name, say).
+//
+// Versions are the "updated" attribute. A conditional write compares it on
+// a fresh read just before writing, under a lock that serialises this
+// process's writers; the keyring backends have no transactions, so two
+// processes writing the same path at the same instant can both succeed.
+// That leaves two items for the path, never none: reads take the newer, and
+// the next write removes the other.
 func NewKeyringEngine(st secret.Store) Engine { return &keyringEngine{st: st} }
 
 func (e *keyringEngine) Info() Info {
