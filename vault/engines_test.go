@@ -149,16 +149,38 @@ func openKeyctl(t *testing.T, name string) secret.Store {
 	return st
 }
 
-func TestKeyringEngineOnKeyctl(t *testing.T) {
-	name := uniqueScope(t, "mp-vault-test")[len("mp-vault-test/"):]
-	name = "mp-vault-test-" + name
+// keyctlName returns a keyring name private to this test and removes that
+// keyring, items and all, when the test ends: the user keyring is shared
+// by every process of the uid.
+func keyctlName(t *testing.T, base string) string {
+	name := base + uniqueScope(t, "x")[2:]
 	t.Cleanup(func() {
 		st, err := keyctl.Open(context.Background(), keyctl.WithName(name))
 		if err == nil {
 			_, _ = st.Delete(context.Background(), secret.Attributes{})
 			st.Close()
 		}
+		if id := keyctlSearch(name); id != "" {
+			for _, ring := range []string{"@s", "@u"} {
+				_ = exec.Command("keyctl", "unlink", id, ring).Run()
+			}
+		}
 	})
+	return name
+}
+
+// keyctlSearch asks the real keyctl tool for our keyring's serial.
+func keyctlSearch(name string) string {
+	for _, ring := range []string{"@s", "@u"} {
+		if out, err := exec.Command("keyctl", "search", ring, "keyring", name).Output(); err == nil {
+			return strings.TrimSpace(string(out))
+		}
+	}
+	return ""
+}
+
+func TestKeyringEngineOnKeyctl(t *testing.T) {
+	name := keyctlName(t, "mp-vault-test-")
 	runEngineSuite(t, func(t *testing.T) vault.Engine {
 		e := vault.NewKeyringEngine(openKeyctl(t, name))
 		if e.Info().Persistent {
@@ -166,22 +188,37 @@ func TestKeyringEngineOnKeyctl(t *testing.T) {
 		}
 		return e
 	}, suiteOptions{maxValue: 16 << 10})
-	// The real keyctl tool sees our keyring and its keys.
-	out, err := exec.Command("keyctl", "show", "@u").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), name) {
-		t.Logf("keyctl show @u does not list %s (the session keyring may hold it): %v\n%s", name, err, out)
+
+	// The real keyctl tool finds our keyring and, in it, the key holding
+	// the secret with its schema.
+	v := vault.New(vault.NewKeyringEngine(openKeyctl(t, name)))
+	defer v.Close()
+	p := mustPath(t, uniqueScope(t, "org"), "seen_by_keyctl")
+	if err := v.Set(ctxT(t), p, secret.NewString("kernel-held")); err != nil {
+		t.Fatal(err)
+	}
+	ring := keyctlSearch(name)
+	if ring == "" {
+		t.Fatalf("keyctl search does not find keyring %s", name)
+	}
+	out, err := exec.Command("keyctl", "rlist", ring).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, id := range strings.Fields(string(out)) {
+		payload, err := exec.Command("keyctl", "pipe", id).Output()
+		if err == nil && strings.Contains(string(payload), vault.KeyringSchema) && strings.Contains(string(payload), p.Scope()) {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no key in keyring %s (keys %s) holds %s", ring, out, p)
 	}
 }
 
 func TestSingleEntryOnKeyctl(t *testing.T) {
-	name := "mp-vault-se-" + uniqueScope(t, "x")[2:]
-	t.Cleanup(func() {
-		st, err := keyctl.Open(context.Background(), keyctl.WithName(name))
-		if err == nil {
-			_, _ = st.Delete(context.Background(), secret.Attributes{})
-			st.Close()
-		}
-	})
+	name := keyctlName(t, "mp-vault-se-")
 	runEngineSuite(t, func(t *testing.T) vault.Engine {
 		e, err := vault.OpenSingleEntry(openKeyctl(t, name), "suite")
 		if err != nil {
