@@ -185,3 +185,25 @@ func TestMarkerRefusesChangedBackend(t *testing.T) {
 		t.Fatalf("Open with a corrupt marker = %v, want ErrCorrupt", err)
 	}
 }
+
+// healthyEngine is an env engine with a health check, as remote engines
+// have.
+type healthyEngine struct {
+	*vault.EnvEngine
+	err error
+}
+
+func (h healthyEngine) HealthCheck(ctx context.Context) error { return h.err }
+
+func TestHealthCheck(t *testing.T) {
+	ctx := ctxT(t)
+	plain := vault.New(vault.NewEnvEngine("", nil, 0))
+	if err := plain.HealthCheck(ctx); !errors.Is(err, secret.ErrNotSupported) {
+		t.Errorf("HealthCheck without one = %v", err)
+	}
+	boom := errors.New("server sealed")
+	sick := vault.New(healthyEngine{vault.NewEnvEngine("", nil, 0), boom})
+	if err := sick.HealthCheck(ctx); !errors.Is(err, boom) {
+		t.Errorf("HealthCheck = %v", err)
+	}
+}

@@ -19,7 +19,8 @@ const (
 	MaxDepth      = 16
 )
 
-// Well-known scopes: the four levels most applications need. Any other
+// The four levels most applications need: GlobalScope, and the scopes
+// OrgScope, ProjectScope and UserScope build ("org/acme"). Any other
 // hierarchical scope ("plugins/github") is as valid.
 const (
 	GlobalScope = "global"

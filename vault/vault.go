@@ -12,8 +12,9 @@ import (
 
 // DefaultMaxValueSize is the largest value a Vault stores unless
 // WithMaxValueSize says otherwise: 64 KiB, room for a PEM chain or a service
-// account JSON, small enough for every engine (the Windows Credential
-// Manager holds 200 KiB with chunking, keyctl 1 MiB).
+// account JSON, and within what the Windows Credential Manager holds (200
+// KiB with chunking). The kernel keyring holds less than 32 KiB per key: on
+// keyctl a larger value fails with the backend's secret.ErrTooLarge.
 const DefaultMaxValueSize = 64 << 10
 
 // ErrExpired is secret.ErrExpired: Get of a secret whose expiry time has
@@ -52,6 +53,16 @@ func (v *Vault) Info() Info {
 		info.Note = v.note
 	}
 	return info
+}
+
+// HealthCheck runs the engine's HealthCheck (see HealthChecker), or
+// returns an error wrapping secret.ErrNotSupported when it has none.
+func (v *Vault) HealthCheck(ctx context.Context) error {
+	hc, ok := v.engine.(HealthChecker)
+	if !ok {
+		return fmt.Errorf("vault: the %s engine has no health check: %w", v.engine.Info().Engine, secret.ErrNotSupported)
+	}
+	return hc.HealthCheck(ctx)
 }
 
 // Close closes the engine.

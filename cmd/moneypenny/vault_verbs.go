@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -367,9 +368,24 @@ func cmdVaultInfo(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer v.Close()
-	info := v.Info()
+	out := struct {
+		vault.Info
+		Health string `json:"health,omitempty"`
+	}{Info: v.Info()}
+	// A failing check is reported, never fatal: the engine may still work.
+	switch err := v.HealthCheck(ctx); {
+	case errors.Is(err, secret.ErrNotSupported):
+	case err != nil:
+		out.Health = err.Error()
+	default:
+		out.Health = "ok"
+	}
+	info := out.Info
 	if c.json {
-		return writeJSON(c.io.stdout, info)
+		return writeJSON(c.io.stdout, out)
+	}
+	if out.Health != "" {
+		defer fmt.Fprintf(c.io.stdout, "health:     %s\n", out.Health)
 	}
 	fmt.Fprintf(c.io.stdout, "engine:     %s\n", info.Engine)
 	if info.Backend != "" {
