@@ -162,8 +162,12 @@ func cmdVaultSet(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	val := secret.New(trimOneNewline(b))
 	defer secret.Wipe(b)
+	if len(trimOneNewline(b)) == 0 {
+		// Almost always a mistake (an unset variable, </dev/null).
+		return fmt.Errorf("vault set %s: the secret is empty (nothing on stdin): %w", p, secret.ErrInvalidArgument)
+	}
+	val := secret.New(trimOneNewline(b))
 	if info := v.Info(); !info.Persistent && !info.ReadOnly {
 		fmt.Fprintf(c.io.stderr, "moneypenny: warning: the %s engine (%s) is not persistent: this secret will be gone after a reboot\n", info.Engine, info.Backend)
 	}

@@ -73,6 +73,10 @@ func TestVaultVerbs(t *testing.T) {
 	}
 	must(t, mp(t, env, "", "vault", "exists", "global/lapsed"), 0)
 	must(t, mp(t, env, "x", "vault", "set", "--expires", "soon", "global/x"), 2)
+	if r := must(t, mp(t, env, "\n", "vault", "set", "global/empty"), 1); !strings.Contains(r.stderr, "empty") {
+		t.Fatalf("empty secret: %s", r.stderr)
+	}
+	must(t, mp(t, env, "", "vault", "exists", "global/empty"), 1)
 }
 
 // TestVaultEngines: the env engine is read-only from the CLI too, with

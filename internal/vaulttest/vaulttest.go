@@ -356,6 +356,37 @@ func Run(t *testing.T, open Factory, opts ...Options) {
 			t.Fatalf("created_at after three writers: %+v, want %v", got, st.CreatedAt)
 		}
 	})
+	t.Run("ConcurrentWriters", func(t *testing.T) {
+		v, _ := newVault(t)
+		ctx := Ctx(t)
+		p := MustPath(t, UniqueScope(t, "org"), "busy")
+		if err := v.Set(ctx, p, secret.NewString("start"), vault.WithProvider("p")); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- v.UpdateValue(ctx, p, secret.NewString(fmt.Sprintf("writer-%d", i)))
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("concurrent UpdateValue: %v", err)
+			}
+		}
+		s, err := v.Get(ctx, p)
+		if err != nil || !strings.HasPrefix(string(s.Value.Bytes()), "writer-") || s.Provider != "p" {
+			t.Fatalf("after concurrent updates: %v, %v", s, err)
+		}
+		if list, _ := v.List(ctx, p.Scope()); len(list) != 1 {
+			t.Fatalf("%d records for one path after concurrent updates", len(list))
+		}
+	})
 	t.Run("OversizedValue", func(t *testing.T) {
 		v, _ := newVault(t)
 		ctx := Ctx(t)
