@@ -237,6 +237,12 @@ func attrPairs(args []string, need bool) (keyring.Attributes, error) {
 		}
 		attrs[args[i]] = args[i+1]
 	}
+	// Refused here too, not only when a backend writes, so a query that no
+	// item can match (lookup, clear, search) says why instead of finding
+	// nothing: the Secret Service and the file format hold UTF-8 only.
+	if err := attrs.Validate(); err != nil {
+		return nil, usageError{err.Error()}
+	}
 	return attrs, nil
 }
 

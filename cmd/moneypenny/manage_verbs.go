@@ -72,7 +72,7 @@ func cmdList(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return fmt.Errorf("list: %w", err)
 	}
-	descs := describeItems(ctx, kr, items, false)
+	descs := describeItems(ctx, kr, items, false, false)
 	if c.json {
 		return writeJSON(c.io.stdout, descs)
 	}
