@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moneypenny-go/keyring"
 	"github.com/moneypenny-go/keyring/dbusservice"
 )
 
@@ -255,4 +256,49 @@ func envValue(env []string, key string) string {
 		}
 	}
 	return v
+}
+
+// vaultMatrix is the verb matrix's part for vault, read, run and inject:
+// each on the backend b, the Windows build under Wine included.
+func vaultMatrix(t *testing.T, b matrixBackend, tag string) {
+	t.Helper()
+	p := "matrix/" + tag + "/api_key"
+	r := must(t, b.run(t, "matrix-value\n", "vault", "set", "--provider", "prov", "--expires", "30d", p), 0)
+	if b.volatile != strings.Contains(r.stderr, "not persistent") || r.stdout != "" {
+		t.Errorf("vault set on %s: %+v", b.name, r)
+	}
+	if r := must(t, b.run(t, "", "vault", "get", p), 0); r.stdout != "matrix-value" {
+		t.Errorf("vault get on %s: %+v", b.name, r)
+	}
+	var got struct{ Provider, Value string }
+	r = must(t, b.run(t, "", "vault", "get", "--json", p), 0)
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || got.Value != "matrix-value" || got.Provider != "prov" {
+		t.Errorf("vault get --json on %s: %v: %s", b.name, err, r.stdout)
+	}
+	var list []map[string]any
+	r = must(t, b.run(t, "", "vault", "list", "--json", "matrix/"+tag), 0)
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || len(list) != 1 || strings.Contains(r.stdout, "matrix-value") {
+		t.Errorf("vault list --json on %s: %v: %s", b.name, err, r.stdout)
+	}
+	if r := must(t, b.run(t, "", "vault", "info", "--json"), 0); !strings.Contains(r.stdout, `"backend": "`+b.name+`"`) {
+		t.Errorf("vault info on %s: %s", b.name, r.stdout)
+	}
+	if r := must(t, b.run(t, "", "read", "vault://"+p), 0); r.stdout != "matrix-value" {
+		t.Errorf("read on %s: %+v", b.name, r)
+	}
+	if r := must(t, b.run(t, "k = {{ vault://"+p+" }}\n", "inject"), 0); r.stdout != "k = matrix-value\n" {
+		t.Errorf("inject on %s: %+v", b.name, r)
+	}
+	if b.name != keyring.CredentialManager { // no sh under Wine
+		envFile := filepath.Join(t.TempDir(), "matrix.env")
+		if err := os.WriteFile(envFile, []byte("MATRIX_KEY=vault://"+p+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r = must(t, b.run(t, "", "run", "--env-file", envFile, "--", "sh", "-c", `echo "k=$MATRIX_KEY"; exit 3`), 3)
+		if r.stdout != "k=<concealed by moneypenny>\n" {
+			t.Errorf("run on %s: %+v", b.name, r)
+		}
+	}
+	must(t, b.run(t, "", "vault", "rm", p), 0)
+	must(t, b.run(t, "", "vault", "exists", p), 1)
 }
