@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -158,7 +159,12 @@ func cmdVaultSet(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer v.Close()
-	b, err := c.readSecretInput(ctx)
+	var b []byte
+	if f, ok := c.io.stdin.(*os.File); ok && isTerminal(f) {
+		b, err = readHidden(ctx, f, c.io.stderr, "Secret for "+p.String()+": ")
+	} else {
+		b, err = c.readSecretInput(ctx)
+	}
 	if err != nil {
 		return err
 	}
