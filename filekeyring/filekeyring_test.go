@@ -277,7 +277,7 @@ func TestBrokenItemsKeptUntilRepair(t *testing.T) {
 	if !bytes.Contains(data, foreign) {
 		t.Fatal("a write destroyed the item encrypted under another key")
 	}
-	if err := k.ChangePassword(ctx, []byte("new")); !errors.Is(err, secret.ErrCorrupt) {
+	if err := k.ChangePassword(ctx, []byte("password A"), []byte("new")); !errors.Is(err, secret.ErrCorrupt) {
 		t.Fatalf("ChangePassword with a broken item: %v, want refusal", err)
 	}
 	if n, err := k.Repair(ctx); n != 1 || err != nil {
@@ -310,7 +310,7 @@ func TestChangePassword(t *testing.T) {
 	ctx := context.Background()
 	k := mustOpen(t, path, "moneypenny-v1")
 	old, _ := parse(mustRead(t, path))
-	if err := k.ChangePassword(ctx, []byte("brand new")); err != nil {
+	if err := k.ChangePassword(ctx, []byte("moneypenny-v1"), []byte("brand new")); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := parse(mustRead(t, path))

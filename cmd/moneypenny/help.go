@@ -18,6 +18,7 @@ func writeUsage(w io.Writer, table, path []*command) {
 		writeUsageLines(w, usageLines("moneypenny", table))
 		fmt.Fprintln(w, "global options (anywhere on the line; -- ends the options):")
 		writeOptions(w, globalOptions())
+		fmt.Fprint(w, passwordsHelp)
 		fmt.Fprintln(w, "Run 'moneypenny help VERB' for a verb's options and an example.")
 		return
 	}

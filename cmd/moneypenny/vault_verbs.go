@@ -107,7 +107,11 @@ func vaultSetFlags(fs *flag.FlagSet, c *cli) {
 
 // openVault opens the vault the flags, environment and config file choose.
 func (c *cli) openVault(ctx context.Context) (*vault.Vault, error) {
-	opts := []vault.Option{vault.WithEnv(c.io.getenv), vault.WithKeyringOptions(c.keyringOptions()...)}
+	kopts, from, err := c.keyringOptions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opts := []vault.Option{vault.WithEnv(c.io.getenv), vault.WithKeyringOptions(kopts...)}
 	if c.vault.engine != "" {
 		opts = append(opts, vault.WithEngineName(c.vault.engine))
 	}
@@ -123,7 +127,11 @@ func (c *cli) openVault(ctx context.Context) (*vault.Vault, error) {
 	if c.vault.envPrefix != "" {
 		opts = append(opts, vault.WithEnvPrefix(c.vault.envPrefix))
 	}
-	return vault.Open(ctx, opts...)
+	v, err := vault.Open(ctx, opts...)
+	if err != nil {
+		return nil, c.namePasswordInput(err, from)
+	}
+	return v, nil
 }
 
 // onePath parses the single PATH operand.
@@ -435,4 +443,16 @@ func cmdRead(ctx context.Context, c *cli, args []string) error {
 	}
 	defer val.Wipe()
 	return c.printSecret(val.Bytes())
+}
+
+// trimOneNewline drops one trailing "\n" or "\r\n": what echo and a
+// here-string add to a piped secret.
+func trimOneNewline(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+		if n := len(b); n > 0 && b[n-1] == '\r' {
+			b = b[:n-1]
+		}
+	}
+	return b
 }
