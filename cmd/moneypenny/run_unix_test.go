@@ -117,3 +117,30 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+// TestRunDoesNotWaitForGrandchildren: a child that exits leaving a
+// background process with the (masked) output pipe open ends the run; the
+// grandchild is not waited for.
+func TestRunDoesNotWaitForGrandchildren(t *testing.T) {
+	env := fileEnv(t, filepath.Join(t.TempDir(), "k.keyring"), "pw")
+	must(t, mp(t, env, "s3cret", "vault", "set", "global/k"), 0)
+	cmd := exec.Command(moneypennyBin, "run", "--", "sh", "-c", `sleep 60 & echo "started $K"; exit 5`)
+	cmd.Env = append(env, "K=vault://global/k")
+	var out lockedBuffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		ee, _ := err.(*exec.ExitError)
+		if ee == nil || ee.ExitCode() != 5 || out.String() != "started <concealed by moneypenny>\n" {
+			t.Fatalf("run = %v, output %q", err, out.String())
+		}
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("run waited for the child's background process")
+	}
+}
