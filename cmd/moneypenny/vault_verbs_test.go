@@ -302,3 +302,30 @@ func vaultMatrix(t *testing.T, b matrixBackend, tag string) {
 	must(t, b.run(t, "", "vault", "rm", p), 0)
 	must(t, b.run(t, "", "vault", "exists", p), 1)
 }
+
+// TestVaultInFlatpak: inside a (fake) Flatpak the vault verbs use the
+// sandbox's portal-keyed file keyring, where libsecret's secret-tool in the
+// same sandbox finds the items by the schema; nothing reaches the host
+// collection; from the host --app-id reads them.
+func TestVaultInFlatpak(t *testing.T) {
+	d := startDesktop(t)
+	app := d.bus.Flatpak(t, "org.example.MpVault")
+	must(t, d.in(t, app, "sk-sandboxed\n", moneypennyBin, "vault", "set", "--provider", "openai", "org/acme/openai_api_key"), 0)
+	if got := must(t, d.in(t, app, "", moneypennyBin, "vault", "get", "org/acme/openai_api_key"), 0).stdout; got != "sk-sandboxed" {
+		t.Fatalf("vault get in the sandbox = %q", got)
+	}
+	info := must(t, d.in(t, app, "", moneypennyBin, "vault", "info", "--json"), 0).stdout
+	if !strings.Contains(info, `"backend": "file"`) || !strings.Contains(info, app.KeyringPath()) {
+		t.Fatalf("vault info in the sandbox: %s", info)
+	}
+	r := must(t, libsecretIn(t, app, "", "search", "xdg:schema", "io.github.moneypenny.Vault", "scope", "org/acme"), 0)
+	if !strings.Contains(r.stdout, "secret = sk-sandboxed") {
+		t.Fatalf("libsecret in the sandbox does not find the vault item:\n%s", r.stdout)
+	}
+	if r := d.onHost(t, "", secretToolPath(t), "search", "--all", "xdg:schema", "io.github.moneypenny.Vault"); r.stdout != "" {
+		t.Fatalf("the sandboxed vault leaked to the host collection:\n%s", r.stdout)
+	}
+	if got := must(t, d.onHost(t, "", moneypennyBin, "--app-id", "org.example.MpVault", "read", "vault://org/acme/openai_api_key"), 0).stdout; got != "sk-sandboxed" {
+		t.Fatalf("--app-id on the host reads %q", got)
+	}
+}
