@@ -167,6 +167,10 @@ func cmdVaultSet(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer v.Close()
+	if info := v.Info(); info.ReadOnly {
+		// Say so before asking for a secret that cannot be kept.
+		return fmt.Errorf("vault set %s: the %s engine (%s) is read-only: %w", p, info.Engine, info.Location, secret.ErrReadOnly)
+	}
 	var b []byte
 	if f, ok := c.io.stdin.(*os.File); ok && isTerminal(f) {
 		b, err = readHidden(ctx, f, c.io.stderr, "Secret for "+p.String()+": ")
@@ -182,7 +186,7 @@ func cmdVaultSet(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("vault set %s: the secret is empty (nothing on stdin): %w", p, secret.ErrInvalidArgument)
 	}
 	val := secret.New(trimOneNewline(b))
-	if info := v.Info(); !info.Persistent && !info.ReadOnly {
+	if info := v.Info(); !info.Persistent {
 		fmt.Fprintf(c.io.stderr, "moneypenny: warning: the %s engine (%s) is not persistent: this secret will be gone after a reboot\n", info.Engine, info.Backend)
 	}
 	return v.Set(ctx, p, val, opts...)
