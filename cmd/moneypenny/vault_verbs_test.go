@@ -289,15 +289,18 @@ func vaultMatrix(t *testing.T, b matrixBackend, tag string) {
 	if r := must(t, b.run(t, "k = {{ vault://"+p+" }}\n", "inject"), 0); r.stdout != "k = matrix-value\n" {
 		t.Errorf("inject on %s: %+v", b.name, r)
 	}
-	if b.name != keyring.CredentialManager { // no sh under Wine
-		envFile := filepath.Join(t.TempDir(), "matrix.env")
-		if err := os.WriteFile(envFile, []byte("MATRIX_KEY=vault://"+p+"\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		r = must(t, b.run(t, "", "run", "--env-file", envFile, "--", "sh", "-c", `echo "k=$MATRIX_KEY"; exit 3`), 3)
-		if r.stdout != "k=<concealed by moneypenny>\n" {
-			t.Errorf("run on %s: %+v", b.name, r)
-		}
+	envFile := filepath.Join(t.TempDir(), "matrix.env")
+	if err := os.WriteFile(envFile, []byte("MATRIX_KEY=vault://"+p+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	child := []string{"sh", "-c", `echo "k=$MATRIX_KEY"; exit 3`}
+	if b.name == keyring.CredentialManager { // the Windows build: cmd, and the file through Wine's Z: drive
+		envFile = "Z:" + envFile
+		child = []string{"cmd", "/c", "echo k=%MATRIX_KEY%& exit 3"}
+	}
+	r = must(t, b.run(t, "", append([]string{"run", "--env-file", envFile, "--"}, child...)...), 3)
+	if strings.TrimRight(r.stdout, "\r\n") != "k=<concealed by moneypenny>" {
+		t.Errorf("run on %s: %+v", b.name, r)
 	}
 	must(t, b.run(t, "", "vault", "rm", p), 0)
 	must(t, b.run(t, "", "vault", "exists", p), 1)
