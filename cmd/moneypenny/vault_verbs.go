@@ -30,8 +30,8 @@ type vaultOptions struct {
 // vaultEngineFlags are the options that choose and configure the engine.
 func vaultEngineFlags(fs *flag.FlagSet, c *cli) {
 	fs.StringVar(&c.vault.engine, "engine", "", "vault engine `NAME`: keyring, single-entry, env (or MONEYPENNY_VAULT_ENGINE, or the config file)")
-	fs.StringVar(&c.vault.app, "app", "", "the single-entry engine's item `NAME` (default moneypenny)")
-	fs.StringVar(&c.vault.envPrefix, "env-prefix", "", "the env engine's variable `PREFIX` (default MONEYPENNY_SECRET_)")
+	fs.StringVar(&c.vault.app, "app", "", "the single-entry engine's item `NAME` (or MONEYPENNY_VAULT_APP; default moneypenny)")
+	fs.StringVar(&c.vault.envPrefix, "env-prefix", "", "the env engine's variable `PREFIX` (or MONEYPENNY_VAULT_ENV_PREFIX; default MONEYPENNY_SECRET_)")
 }
 
 const vaultDetails = "The engine is --engine, else MONEYPENNY_VAULT_ENGINE, else \"engine\" in\n" +
