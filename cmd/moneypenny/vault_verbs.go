@@ -147,6 +147,10 @@ func onePath(args []string) (vault.Path, error) {
 }
 
 func cmdVaultSet(ctx context.Context, c *cli, args []string) error {
+	if len(args) > 1 {
+		// Other users can read a command line: the secret never goes there.
+		return usageError{"expected only PATH: the secret is read from stdin or a hidden prompt, never from the command line"}
+	}
 	p, err := onePath(args)
 	if err != nil {
 		return err

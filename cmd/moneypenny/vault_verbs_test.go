@@ -59,6 +59,11 @@ func TestVaultVerbs(t *testing.T) {
 		t.Fatalf("get of nothing: %+v", r)
 	}
 
+	r = must(t, mp(t, env, "", "vault", "set", "global/k", "the-secret"), 2)
+	if !strings.Contains(r.stderr, "never from the command line") {
+		t.Fatalf("set with a value operand: %s", r.stderr)
+	}
+	must(t, mp(t, env, "", "vault", "exists", "global/k"), 1)
 	r = must(t, mp(t, env, "x", "vault", "set", "org/../etc/passwd"), 2)
 	if !strings.Contains(r.stderr, `".." is not allowed`) {
 		t.Fatalf("set of a .. path: %s", r.stderr)
