@@ -140,6 +140,10 @@ func commands() []*command {
 			flags:    jsonFlag,
 			run:      cmdDiagnose,
 		},
+		vaultCommand(),
+		readCommand(),
+		runCommand(),
+		injectCommand(),
 		rotationCommand(),
 		{
 			name:     "help",
