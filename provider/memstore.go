@@ -134,7 +134,9 @@ func (m *MemoryStore) SearchItems(ctx context.Context, query secret.Attributes) 
 	return out, nil
 }
 
-func (m *MemoryStore) Items(ctx context.Context) ([]secret.Item, error) { return m.SearchItems(ctx, nil) }
+func (m *MemoryStore) Items(ctx context.Context) ([]secret.Item, error) {
+	return m.SearchItems(ctx, nil)
+}
 
 func (m *MemoryStore) Delete(ctx context.Context, query secret.Attributes) (int, error) {
 	m.mu.Lock()
