@@ -79,6 +79,7 @@ type cli struct {
 	keep     bool
 	replace  bool
 	fromFile string
+	serve    serveOptions
 }
 
 func jsonFlag(fs *flag.FlagSet, c *cli) { fs.BoolVar(&c.json, "json", false, "print JSON") }

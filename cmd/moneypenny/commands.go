@@ -136,6 +136,7 @@ func commands() []*command {
 			flags:    jsonFlag,
 			run:      cmdDiagnose,
 		},
+		serveCommand(),
 		{
 			name:     "help",
 			synopsis: "[VERB [SUB-VERB]]",

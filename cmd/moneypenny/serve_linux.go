@@ -1,0 +1,341 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/moneypenny-go/keyring"
+	"github.com/moneypenny-go/keyring/provider"
+	"github.com/moneypenny-go/keyring/secret"
+)
+
+// daemon is one run of `moneypenny serve`.
+type daemon struct {
+	c   *cli
+	dir string // $XDG_DATA_HOME/keyrings; "" when ephemeral
+	ask askFunc
+
+	mu       sync.Mutex
+	password []byte // the login password once known: it opens and creates the other files
+	files    map[string]*fileCollection
+}
+
+func cmdServe(ctx context.Context, c *cli, args []string) error {
+	if len(args) != 0 {
+		return usageError{"serve takes no operands"}
+	}
+	// serve runs until stopped, not for --timeout.
+	ctx = context.WithoutCancel(ctx)
+	for _, w := range harden() {
+		fmt.Fprintf(c.io.stderr, "moneypenny serve: warning: %s\n", w)
+	}
+	addr, err := sessionBusAddress(c.io.getenv)
+	if err != nil {
+		return err
+	}
+	conn, err := dbus.Connect(addr)
+	if err != nil {
+		return fmt.Errorf("serve: connect to the session bus: %w", err)
+	}
+	defer conn.Close()
+
+	d := &daemon{c: c, files: map[string]*fileCollection{}}
+	defer func() { secret.Wipe(d.password) }()
+	ask, how, err := c.prompter()
+	if err != nil {
+		return err
+	}
+	d.ask = ask
+	opts := provider.Options{
+		Logf: func(format string, a ...any) {
+			fmt.Fprintf(c.io.stderr, "moneypenny serve: "+format+"\n", a...)
+		},
+		Unlock: d.unlock,
+	}
+	if !c.serve.ephemeral {
+		if d.dir, err = keyringsDir(c.io.getenv); err != nil {
+			return err
+		}
+		opts.NewCollection = d.newCollection
+		opts.CollectionDeleted = d.collectionDeleted
+		opts.AliasChanged = d.aliasChanged
+	}
+	srv, err := provider.New(conn, opts)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	defer srv.Close()
+	if err := d.addCollections(ctx, srv); err != nil {
+		return err
+	}
+	if c.serve.portal {
+		if err := srv.ExportPortal(d.portalCollection); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	if err := srv.Claim(c.serve.replace); err != nil {
+		return err
+	}
+	where := "memory (--ephemeral)"
+	if d.dir != "" {
+		where = d.dir
+	}
+	fmt.Fprintf(c.io.stderr, "moneypenny serve: serving %s on %s from %s; prompter: %s\n", provider.BusName, addr, where, how)
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	select {
+	case <-sigs:
+	case <-srv.Lost():
+		fmt.Fprintf(c.io.stderr, "moneypenny serve: another provider took %s over; exiting\n", provider.BusName)
+	}
+	return nil
+}
+
+// sessionBusAddress is the session bus only: DBUS_SESSION_BUS_ADDRESS or
+// $XDG_RUNTIME_DIR/bus. Never an autolaunched bus, never the system bus.
+func sessionBusAddress(getenv func(string) string) (string, error) {
+	addr := getenv("DBUS_SESSION_BUS_ADDRESS")
+	if addr == "" {
+		if rt := getenv("XDG_RUNTIME_DIR"); rt != "" {
+			if fi, err := os.Stat(filepath.Join(rt, "bus")); err == nil && fi.Mode()&os.ModeSocket != 0 {
+				addr = "unix:path=" + filepath.Join(rt, "bus")
+			}
+		}
+	}
+	if addr == "" {
+		return "", fmt.Errorf("serve: no session bus (DBUS_SESSION_BUS_ADDRESS is unset and $XDG_RUNTIME_DIR/bus does not exist): %w", keyring.ErrUnavailable)
+	}
+	if sys := getenv("DBUS_SYSTEM_BUS_ADDRESS"); (sys != "" && addr == sys) ||
+		strings.Contains(addr, "/run/dbus/system_bus_socket") {
+		return "", fmt.Errorf("serve: %s is the system bus; the Secret Service belongs on the session bus", addr)
+	}
+	return addr, nil
+}
+
+func keyringsDir(getenv func(string) string) (string, error) {
+	data := getenv("XDG_DATA_HOME")
+	if data == "" {
+		home := getenv("HOME")
+		if home == "" {
+			return "", fmt.Errorf("serve: neither XDG_DATA_HOME nor HOME is set")
+		}
+		data = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(data, "keyrings"), nil
+}
+
+// label is how a collection file is shown: the v1 format stores no label.
+func label(id string) string {
+	if id == "login" {
+		return "Login"
+	}
+	return id
+}
+
+// addCollections serves login (and every other *.keyring file), the
+// session collection, and the aliases.
+func (d *daemon) addCollections(ctx context.Context, srv *provider.Server) error {
+	if err := srv.AddCollection("session", "Session", provider.NewMemoryStore("session")); err != nil {
+		return err
+	}
+	if d.dir == "" {
+		if err := srv.AddCollection("login", "Login", provider.NewMemoryStore("login")); err != nil {
+			return err
+		}
+		return setAliases(srv, "login")
+	}
+	ids := []string{"login"}
+	entries, _ := os.ReadDir(d.dir)
+	for _, e := range entries {
+		id, ok := strings.CutSuffix(e.Name(), ".keyring")
+		if ok && id != "login" && provider.EscapeID(id) == id && e.Type().IsRegular() {
+			ids = append(ids, id)
+		}
+	}
+	pw, err := d.c.initialPassword()
+	if err != nil {
+		return err
+	}
+	if pw == nil && d.ask != nil && isTerminal(d.c.io.stdin) {
+		// Started by hand in a terminal: ask now, as a login would.
+		if pw, err = d.ask(ctx, "Password for the login keyring: "); err != nil {
+			return err
+		}
+	}
+	for _, id := range ids {
+		fc := newFileCollection(filepath.Join(d.dir, id+".keyring"))
+		if pw != nil {
+			err := fc.open(ctx, pw)
+			switch {
+			case err == nil:
+			case id == "login":
+				secret.Wipe(pw)
+				return fmt.Errorf("serve: %w", err)
+			default:
+				// Another password, or unreadable: it stays locked
+				// and says why.
+				fmt.Fprintf(d.c.io.stderr, "moneypenny serve: %s stays locked: %v\n", fc.path, err)
+			}
+		}
+		d.files[id] = fc
+		if err := srv.AddCollection(id, label(id), fc); err != nil {
+			return err
+		}
+	}
+	if pw != nil {
+		d.password = pw
+	}
+	def := "login"
+	if b, err := os.ReadFile(filepath.Join(d.dir, "default")); err == nil {
+		if name := strings.TrimSpace(string(b)); d.files[name] != nil {
+			def = name
+		}
+	}
+	return setAliases(srv, def)
+}
+
+func setAliases(srv *provider.Server, def string) error {
+	for alias, id := range map[string]string{"default": def, "login": "login", "session": "session"} {
+		if err := srv.SetAlias(alias, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unlock answers a client's Unlock prompt: the known login password first,
+// then up to three asks.
+func (d *daemon) unlock(ctx context.Context, id string, st secret.Store) error {
+	fc, ok := st.(*fileCollection)
+	if !ok {
+		return st.Unlock(ctx)
+	}
+	d.mu.Lock()
+	known := append([]byte(nil), d.password...)
+	d.mu.Unlock()
+	if len(known) > 0 {
+		err := fc.open(ctx, known)
+		secret.Wipe(known)
+		if err == nil {
+			return nil
+		}
+	}
+	if d.ask == nil {
+		return fmt.Errorf("serve: unlock %s: no password and no prompter: %w", id, keyring.ErrDismissed)
+	}
+	var err error
+	for range 3 {
+		var pw []byte
+		if pw, err = d.ask(ctx, fmt.Sprintf("Password to unlock the %q keyring: ", label(id))); err != nil {
+			return err
+		}
+		if err = fc.open(ctx, pw); err == nil {
+			d.mu.Lock()
+			if d.password == nil && id == "login" {
+				d.password = pw
+				pw = nil
+			}
+			d.mu.Unlock()
+			secret.Wipe(pw)
+			return nil
+		}
+		secret.Wipe(pw)
+		if !errors.Is(err, secret.ErrWrongPassword) {
+			return err
+		}
+	}
+	return fmt.Errorf("serve: unlock %s: %w", id, err)
+}
+
+// newCollection makes the file of a collection a client creates, under the
+// login password.
+func (d *daemon) newCollection(ctx context.Context, id, _ string) (secret.Store, error) {
+	d.mu.Lock()
+	pw := append([]byte(nil), d.password...)
+	d.mu.Unlock()
+	defer secret.Wipe(pw)
+	if len(pw) == 0 {
+		return nil, fmt.Errorf("serve: a new collection takes the login password; unlock login first: %w", secret.ErrLocked)
+	}
+	path := filepath.Join(d.dir, id+".keyring")
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fmt.Errorf("serve: %s exists", path)
+	}
+	fc := newFileCollection(path)
+	if err := fc.open(ctx, pw); err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	d.files[id] = fc
+	d.mu.Unlock()
+	return fc, nil
+}
+
+func (d *daemon) collectionDeleted(ctx context.Context, id string) error {
+	d.mu.Lock()
+	fc := d.files[id]
+	delete(d.files, id)
+	d.mu.Unlock()
+	if fc == nil {
+		return nil
+	}
+	if err := os.Remove(fc.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	_ = os.Remove(fc.path + ".lock")
+	return nil
+}
+
+// aliasChanged keeps keyrings/default as gnome-keyring writes it: the name
+// of the default collection, nothing else.
+func (d *daemon) aliasChanged(alias, id string) {
+	if alias != "default" {
+		return
+	}
+	path := filepath.Join(d.dir, "default")
+	if id == "" || id == "session" {
+		_ = os.Remove(path)
+		return
+	}
+	if err := writeFileAtomic(path, []byte(id)); err != nil {
+		fmt.Fprintf(d.c.io.stderr, "moneypenny serve: write %s: %v\n", path, err)
+	}
+}
+
+// portalCollection is where the portal keeps application secrets: the
+// default collection, as gnome-keyring does.
+func (d *daemon) portalCollection() string { return "default" }
+
+func writeFileAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".default-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
