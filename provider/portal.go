@@ -136,4 +136,3 @@ func (s *Server) appSecret(ctx context.Context, c *collection, appID string) ([]
 	s.changed(c, secret.ItemCreated, it.ID())
 	return key, nil
 }
-
