@@ -25,15 +25,24 @@ type served struct {
 
 func serve(t *testing.T, login secret.Store, o Options) *served {
 	t.Helper()
+	return serveTB(t, login, o)
+}
+
+func serveTB(t testing.TB, login secret.Store, o ...Options) *served {
+	t.Helper()
 	b := testpeer.NewBus(t)
 	conn, err := dbus.Connect(b.Address)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Logf == nil {
-		o.Logf = t.Logf
+	var opts Options
+	if len(o) > 0 {
+		opts = o[0]
 	}
-	srv, err := New(conn, o)
+	if opts.Logf == nil {
+		opts.Logf = t.Logf
+	}
+	srv, err := New(conn, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

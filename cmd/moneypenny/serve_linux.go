@@ -74,7 +74,8 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer srv.Close()
-	if err := d.addCollections(ctx, srv); err != nil {
+	opening, err := d.addCollections(ctx, srv)
+	if err != nil {
 		return err
 	}
 	if c.serve.portal {
@@ -95,6 +96,10 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	select {
+	case err := <-opening:
+		// The login keyring did not open with the password given: a
+		// daemon that cannot serve it must not pretend to.
+		return err
 	case <-sigs:
 	case <-srv.Lost():
 		fmt.Fprintf(c.io.stderr, "moneypenny serve: another provider took %s over; exiting\n", provider.BusName)
@@ -144,16 +149,19 @@ func label(id string) string {
 }
 
 // addCollections serves login (and every other *.keyring file), the
-// session collection, and the aliases.
-func (d *daemon) addCollections(ctx context.Context, srv *provider.Server) error {
+// session collection, and the aliases. With a password the files open in
+// the background, so that the name can be owned at once; a failure to
+// open login arrives on the returned channel.
+func (d *daemon) addCollections(ctx context.Context, srv *provider.Server) (<-chan error, error) {
+	fail := make(chan error, 1)
 	if err := srv.AddCollection("session", "Session", provider.NewMemoryStore("session")); err != nil {
-		return err
+		return nil, err
 	}
 	if d.dir == "" {
 		if err := srv.AddCollection("login", "Login", provider.NewMemoryStore("login")); err != nil {
-			return err
+			return nil, err
 		}
-		return setAliases(srv, "login")
+		return fail, setAliases(srv, "login")
 	}
 	ids := []string{"login"}
 	entries, _ := os.ReadDir(d.dir)
@@ -165,44 +173,48 @@ func (d *daemon) addCollections(ctx context.Context, srv *provider.Server) error
 	}
 	pw, err := d.c.initialPassword()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if pw == nil && d.ask != nil && isTerminal(d.c.io.stdin) {
 		// Started by hand in a terminal: ask now, as a login would.
 		if pw, err = d.ask(ctx, "Password for the login keyring: "); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for _, id := range ids {
 		fc := newFileCollection(filepath.Join(d.dir, id+".keyring"))
 		if pw != nil {
-			err := fc.open(ctx, pw)
-			switch {
-			case err == nil:
-			case id == "login":
-				secret.Wipe(pw)
-				return fmt.Errorf("serve: %w", err)
-			default:
-				// Another password, or unreadable: it stays locked
-				// and says why.
-				fmt.Fprintf(d.c.io.stderr, "moneypenny serve: %s stays locked: %v\n", fc.path, err)
-			}
+			errc := fc.openAsync(ctx, pw)
+			go func() {
+				err := <-errc
+				switch {
+				case err == nil:
+				case id == "login":
+					fail <- fmt.Errorf("serve: %w", err)
+				default:
+					// Another password, or unreadable: it stays
+					// locked and says why.
+					fmt.Fprintf(d.c.io.stderr, "moneypenny serve: %s stays locked: %v\n", fc.path, err)
+				}
+			}()
 		}
 		d.files[id] = fc
 		if err := srv.AddCollection(id, label(id), fc); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if pw != nil {
-		d.password = pw
-	}
+	// The password given opens the files; if it does not open login,
+	// the daemon exits anyway.
+	d.mu.Lock()
+	d.password = pw
+	d.mu.Unlock()
 	def := "login"
 	if b, err := os.ReadFile(filepath.Join(d.dir, "default")); err == nil {
 		if name := strings.TrimSpace(string(b)); d.files[name] != nil {
 			def = name
 		}
 	}
-	return setAliases(srv, def)
+	return fail, setAliases(srv, def)
 }
 
 func setAliases(srv *provider.Server, def string) error {

@@ -15,6 +15,11 @@ import (
 // fileCollection is one keyring file served as a collection. Until a
 // password opens it, it is a locked store that knows only its path: the
 // daemon can start and own the bus name before anyone typed a password.
+//
+// The first open may run in the background (openAsync) while the daemon
+// already owns its bus name: the key derivation is most of the start-up
+// time, and calls that need the keyring wait for it instead of finding the
+// collection locked.
 type fileCollection struct {
 	path   string
 	opened chan struct{} // closed once k is set
@@ -22,10 +27,42 @@ type fileCollection struct {
 	mu     sync.Mutex
 	k      *filekeyring.Keyring
 	closed bool
+	ready  chan struct{} // closed when no background open is in flight
 }
 
 func newFileCollection(path string) *fileCollection {
-	return &fileCollection{path: path, opened: make(chan struct{})}
+	ready := make(chan struct{})
+	close(ready)
+	return &fileCollection{path: path, opened: make(chan struct{}), ready: ready}
+}
+
+// openAsync starts open in the background; the error arrives on the
+// channel, and until then every call that needs the keyring waits.
+func (f *fileCollection) openAsync(ctx context.Context, password []byte) <-chan error {
+	ready := make(chan struct{})
+	f.mu.Lock()
+	f.ready = ready
+	f.mu.Unlock()
+	errc := make(chan error, 1)
+	go func() {
+		err := f.open(ctx, password)
+		close(ready)
+		errc <- err
+	}()
+	return errc
+}
+
+// wait returns once no background open is in flight.
+func (f *fileCollection) wait(ctx context.Context) error {
+	f.mu.Lock()
+	ready := f.ready
+	f.mu.Unlock()
+	select {
+	case <-ready:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 var _ secret.Store = (*fileCollection)(nil)
@@ -118,7 +155,10 @@ func convertLegacy(ctx context.Context, path string, password []byte) error {
 }
 
 // keyring returns the open keyring, or ErrLocked before the first unlock.
-func (f *fileCollection) keyring() (*filekeyring.Keyring, error) {
+func (f *fileCollection) keyring(ctx context.Context) (*filekeyring.Keyring, error) {
+	if err := f.wait(ctx); err != nil {
+		return nil, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
@@ -135,7 +175,7 @@ func (f *fileCollection) Info() secret.Info {
 }
 
 func (f *fileCollection) CreateItem(ctx context.Context, label string, attrs secret.Attributes, v *secret.Value, replace bool) (secret.Item, error) {
-	k, err := f.keyring()
+	k, err := f.keyring(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +183,7 @@ func (f *fileCollection) CreateItem(ctx context.Context, label string, attrs sec
 }
 
 func (f *fileCollection) CreateItems(ctx context.Context, items []secret.NewItem) ([]secret.Item, error) {
-	k, err := f.keyring()
+	k, err := f.keyring(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +191,7 @@ func (f *fileCollection) CreateItems(ctx context.Context, items []secret.NewItem
 }
 
 func (f *fileCollection) SearchItems(ctx context.Context, q secret.Attributes) ([]secret.Item, error) {
-	k, err := f.keyring()
+	k, err := f.keyring(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +203,7 @@ func (f *fileCollection) Items(ctx context.Context) ([]secret.Item, error) {
 }
 
 func (f *fileCollection) Delete(ctx context.Context, q secret.Attributes) (int, error) {
-	k, err := f.keyring()
+	k, err := f.keyring(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -171,7 +211,7 @@ func (f *fileCollection) Delete(ctx context.Context, q secret.Attributes) (int, 
 }
 
 func (f *fileCollection) Lock(ctx context.Context) error {
-	k, err := f.keyring()
+	k, err := f.keyring(ctx)
 	if errors.Is(err, secret.ErrLocked) {
 		return nil
 	}
@@ -184,7 +224,7 @@ func (f *fileCollection) Lock(ctx context.Context) error {
 // Unlock without a password works only when the keyring still holds one
 // (after another writer re-keyed it); the daemon's prompt calls open.
 func (f *fileCollection) Unlock(ctx context.Context) error {
-	k, err := f.keyring()
+	k, err := f.keyring(ctx)
 	if err != nil {
 		return err
 	}
@@ -192,7 +232,7 @@ func (f *fileCollection) Unlock(ctx context.Context) error {
 }
 
 func (f *fileCollection) IsLocked(ctx context.Context) (bool, error) {
-	k, err := f.keyring()
+	k, err := f.keyring(ctx)
 	if errors.Is(err, secret.ErrLocked) {
 		return true, nil
 	}
@@ -205,10 +245,16 @@ func (f *fileCollection) IsLocked(ctx context.Context) (bool, error) {
 // Watch reports changes from the moment the file is opened (at once if it
 // is), until ctx ends.
 func (f *fileCollection) Watch(ctx context.Context) (<-chan secret.Event, error) {
-	if k, err := f.keyring(); err == nil {
+	// No waiting for a background open here: the server subscribes while
+	// it starts.
+	f.mu.Lock()
+	k, closed := f.k, f.closed
+	f.mu.Unlock()
+	if closed {
+		return nil, fmt.Errorf("serve: %s: %w", f.path, secret.ErrClosed)
+	}
+	if k != nil {
 		return k.Watch(ctx)
-	} else if !errors.Is(err, secret.ErrLocked) {
-		return nil, err
 	}
 	out := make(chan secret.Event)
 	go func() {
@@ -218,7 +264,7 @@ func (f *fileCollection) Watch(ctx context.Context) (<-chan secret.Event, error)
 		case <-ctx.Done():
 			return
 		}
-		k, err := f.keyring()
+		k, err := f.keyring(ctx)
 		if err != nil {
 			return
 		}
@@ -238,6 +284,7 @@ func (f *fileCollection) Watch(ctx context.Context) (<-chan secret.Event, error)
 }
 
 func (f *fileCollection) Close() error {
+	_ = f.wait(context.Background())
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.closed {
