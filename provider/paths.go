@@ -9,13 +9,15 @@ import (
 
 // Names and paths of the Secret Service API.
 const (
+	// BusName is the Secret Service's well-known name on the session bus.
 	BusName = "org.freedesktop.secrets"
 
-	servicePath    dbus.ObjectPath = "/org/freedesktop/secrets"
-	collectionBase                 = "/org/freedesktop/secrets/collection/"
-	aliasBase                      = "/org/freedesktop/secrets/aliases/"
-	sessionBase                    = "/org/freedesktop/secrets/session/"
-	promptBase                     = "/org/freedesktop/secrets/prompt/"
+	servicePath dbus.ObjectPath = "/org/freedesktop/secrets"
+
+	collectionBase = "/org/freedesktop/secrets/collection/"
+	aliasBase      = "/org/freedesktop/secrets/aliases/"
+	sessionBase    = "/org/freedesktop/secrets/session/"
+	promptBase     = "/org/freedesktop/secrets/prompt/"
 
 	ifaceService    = "org.freedesktop.Secret.Service"
 	ifaceCollection = "org.freedesktop.Secret.Collection"

@@ -12,9 +12,10 @@ import (
 )
 
 // The Secrets portal backend, as xdg-desktop-portal calls it.
+const portalPath dbus.ObjectPath = "/org/freedesktop/portal/desktop"
+
 const (
-	portalPath  dbus.ObjectPath = "/org/freedesktop/portal/desktop"
-	ifacePortal                 = "org.freedesktop.impl.portal.Secret"
+	ifacePortal = "org.freedesktop.impl.portal.Secret"
 
 	// PortalSecretLen is the size of an application's master secret:
 	// 64 random bytes, as gnome-keyring and oo7-portal make them
