@@ -50,7 +50,7 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 
 	d := &daemon{c: c, files: map[string]*fileCollection{}}
 	defer func() { secret.Wipe(d.password) }()
-	ask, how, err := c.prompter()
+	ask, how, err := c.prompter(conn)
 	if err != nil {
 		return err
 	}
@@ -226,8 +226,10 @@ func setAliases(srv *provider.Server, def string) error {
 	return nil
 }
 
-// unlock answers a client's Unlock prompt: the known login password first,
-// then up to three asks.
+// unlock answers a client's Unlock prompt: up to three asks. Another
+// collection than login first tries the login password, as gnome-keyring
+// unlocks keyrings whose password it keeps; login itself, once locked,
+// always asks.
 func (d *daemon) unlock(ctx context.Context, id string, st secret.Store) error {
 	fc, ok := st.(*fileCollection)
 	if !ok {
@@ -236,7 +238,7 @@ func (d *daemon) unlock(ctx context.Context, id string, st secret.Store) error {
 	d.mu.Lock()
 	known := append([]byte(nil), d.password...)
 	d.mu.Unlock()
-	if len(known) > 0 {
+	if len(known) > 0 && id != "login" {
 		err := fc.open(ctx, known)
 		secret.Wipe(known)
 		if err == nil {

@@ -9,9 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/godbus/dbus/v5"
+
 	"github.com/moneypenny-go/keyring"
+	"github.com/moneypenny-go/keyring/internal/gcrprompt"
 	"github.com/moneypenny-go/keyring/secret"
 )
 
@@ -62,9 +66,17 @@ func readBoundedPassword(r io.Reader, what string) ([]byte, error) {
 type askFunc func(ctx context.Context, prompt string) ([]byte, error)
 
 // prompter picks how unlock passwords are asked for later, as --prompter
-// says: auto takes an askpass program if the session names one, else the
-// terminal if there is one. nil means nobody can be asked.
-func (c *cli) prompter() (askFunc, string, error) {
+// says: auto takes gcr's system prompter if one runs (or can be started in
+// a session with a display), as gnome-keyring does, else an askpass
+// program if the session names one, else the terminal if there is one.
+// nil means nobody can be asked.
+func (c *cli) prompter(conn *dbus.Conn) (askFunc, string, error) {
+	hasDisplay := c.io.getenv("DISPLAY") != "" || c.io.getenv("WAYLAND_DISPLAY") != ""
+	gcrAvailable := func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		return gcrprompt.Available(ctx, conn, hasDisplay)
+	}
 	askpass := c.io.getenv("MONEYPENNY_ASKPASS")
 	if askpass == "" {
 		askpass = c.io.getenv("SSH_ASKPASS")
@@ -80,12 +92,16 @@ func (c *cli) prompter() (askFunc, string, error) {
 	switch c.serve.prompter {
 	case "auto":
 		switch {
+		case gcrAvailable():
+			return gcrPrompter(conn), "gcr " + gcrprompt.Name, nil
 		case askpass != "":
 			return askpassPrompter(askpass), "askpass " + askpass, nil
 		case hasTTY():
 			return ttyPrompter, "terminal", nil
 		}
 		return nil, "none", nil
+	case "gcr":
+		return gcrPrompter(conn), "gcr " + gcrprompt.Name, nil
 	case "askpass":
 		if askpass == "" {
 			return nil, "", usageError{"--prompter=askpass needs MONEYPENNY_ASKPASS or SSH_ASKPASS"}
@@ -96,7 +112,17 @@ func (c *cli) prompter() (askFunc, string, error) {
 	case "none":
 		return nil, "none", nil
 	}
-	return nil, "", usageError{fmt.Sprintf("unknown --prompter %q (auto, askpass, terminal, none)", c.serve.prompter)}
+	return nil, "", usageError{fmt.Sprintf("unknown --prompter %q (auto, gcr, askpass, terminal, none)", c.serve.prompter)}
+}
+
+// gcrPrompter shows gcr's "Unlock Keyring" dialog, as gnome-keyring does.
+func gcrPrompter(conn *dbus.Conn) askFunc {
+	return func(ctx context.Context, prompt string) ([]byte, error) {
+		return gcrprompt.Password(ctx, conn, gcrprompt.Prompt{
+			Title: "Unlock Keyring", Message: "Authentication required",
+			Description: strings.TrimSuffix(strings.TrimSpace(prompt), ":"), ContinueLabel: "Unlock",
+		})
+	}
 }
 
 func ttyPrompter(ctx context.Context, prompt string) ([]byte, error) {

@@ -4,15 +4,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/moneypenny-go/keyring/dbusservice"
 	"github.com/moneypenny-go/keyring/filekeyring"
 	"github.com/moneypenny-go/keyring/internal/testpeer"
 	"github.com/moneypenny-go/keyring/secret"
@@ -227,5 +230,64 @@ func TestServeCredential(t *testing.T) {
 	r := runCmd(t, b2.Env("CREDENTIALS_DIRECTORY="+creds), "", moneypennyBin, "serve", "--prompter=none")
 	if r.code != 1 || !strings.Contains(r.stderr, "wrong password") {
 		t.Fatalf("serve with a wrong password: %+v", r)
+	}
+}
+
+// TestServeGcrPrompter: started without a password, the daemon finds gcr's
+// system prompter on the bus (the harness's scripted one, which
+// gnome-keyring itself accepts) and asks it when a client unlocks: a wrong
+// password is asked again, the right one unlocks, a cancelled dialog is a
+// dismissed prompt and leaves the collection locked.
+func TestServeGcrPrompter(t *testing.T) {
+	b := testpeer.NewBus(t)
+	ctx := context.Background()
+	k, err := filekeyring.Open(ctx, filepath.Join(b.DataHome(), "keyrings", "login.keyring"), []byte("gcr-pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.CreateItem(ctx, "g", secret.Attributes{"g": "1"}, secret.NewString("behind gcr"), true); err != nil {
+		t.Fatal(err)
+	}
+	k.Close()
+	var attempts atomic.Int32
+	p := b.StartPrompter(t, func(testpeer.Prompt) testpeer.Answer {
+		if attempts.Add(1) == 1 {
+			return testpeer.Answer{Continue: true, Password: "wrong"}
+		}
+		return testpeer.Answer{Continue: true, Password: "gcr-pw"}
+	})
+	d := startServe(t, b, "", nil)
+	if !strings.Contains(d.Log(), "prompter: gcr") {
+		t.Fatalf("auto did not pick gcr: %s", d.Log())
+	}
+	c, err := dbusservice.OpenCollection(ctx, "default", dbusservice.WithAddress(b.Address))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if locked, _ := c.IsLocked(ctx); !locked {
+		t.Fatal("login is unlocked without a password")
+	}
+	if err := c.Unlock(ctx); err != nil {
+		t.Fatalf("Unlock through gcr: %v\n%s", err, d.Log())
+	}
+	if n := attempts.Load(); n != 2 {
+		t.Fatalf("%d prompts, want 2 (a wrong password, then the right one)", n)
+	}
+	if r := stool(t, b.Env(), "", "lookup", "g", "1"); r.stdout != "behind gcr" {
+		t.Fatalf("lookup after the unlock: %+v", r)
+	}
+	if prompts := p.Prompts(); prompts[0].Title != "Unlock Keyring" {
+		t.Fatalf("prompt: %+v", prompts[0])
+	}
+	p.SetAnswer(testpeer.DismissPrompts)
+	if err := c.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Unlock(ctx); !errors.Is(err, secret.ErrDismissed) {
+		t.Fatalf("Unlock with a cancelled dialog: %v, want ErrDismissed", err)
+	}
+	if locked, _ := c.IsLocked(ctx); !locked {
+		t.Fatal("unlocked by a cancelled dialog")
 	}
 }
