@@ -171,7 +171,7 @@ func (d *daemon) addCollections(ctx context.Context, srv *provider.Server) (<-ch
 			ids = append(ids, id)
 		}
 	}
-	pw, err := d.c.initialPassword()
+	pw, err := d.c.initialPassword(ctx)
 	if err != nil {
 		return nil, err
 	}

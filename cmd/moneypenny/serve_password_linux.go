@@ -26,14 +26,24 @@ const credentialName = "moneypenny.keyring-password"
 // initialPassword returns the password given without asking anybody:
 // --password-fd, the systemd credential, then MONEYPENNY_PASSWORD. nil,
 // nil when there is none.
-func (c *cli) initialPassword() ([]byte, error) {
+// An empty password is refused unless --allow-empty-password says so, as
+// for every verb.
+func (c *cli) initialPassword(ctx context.Context) ([]byte, error) {
+	pw, err := c.servePassword(ctx)
+	if err == nil && pw != nil && len(pw) == 0 && !c.allowEmpty() {
+		return nil, fmt.Errorf("the keyring password given is empty (pass --allow-empty-password to accept that)")
+	}
+	return pw, err
+}
+
+func (c *cli) servePassword(ctx context.Context) ([]byte, error) {
 	if c.g.passwordFD >= 0 {
-		f := os.NewFile(uintptr(c.g.passwordFD), "password-fd")
-		if f == nil {
-			return nil, fmt.Errorf("--password-fd %d is not open", c.g.passwordFD)
+		// The first line, as every verb reads --password-fd.
+		pw, err := readPasswordFD(ctx, c.g.passwordFD)
+		if err != nil {
+			return nil, fmt.Errorf("read the password from --password-fd %d: %w", c.g.passwordFD, err)
 		}
-		defer f.Close()
-		return readBoundedPassword(f, fmt.Sprintf("fd %d", c.g.passwordFD))
+		return pw, nil
 	}
 	if dir := c.io.getenv("CREDENTIALS_DIRECTORY"); dir != "" {
 		f, err := os.Open(filepath.Join(dir, credentialName))
@@ -45,7 +55,7 @@ func (c *cli) initialPassword() ([]byte, error) {
 			return nil, fmt.Errorf("read the credential %s: %w", credentialName, err)
 		}
 	}
-	if pw := c.io.getenv("MONEYPENNY_PASSWORD"); pw != "" {
+	if pw, ok := c.lookupEnv(envPassword); ok {
 		return []byte(pw), nil
 	}
 	return nil, nil
@@ -59,7 +69,19 @@ func readBoundedPassword(r io.Reader, what string) ([]byte, error) {
 	if len(b) > maxPasswordLen {
 		return nil, fmt.Errorf("the password from %s is longer than %d bytes", what, maxPasswordLen)
 	}
-	return trimOneNewline(b), nil
+	return trimNewline(b), nil
+}
+
+// trimNewline drops one trailing "\n" (or "\r\n"), as files and askpass
+// programs end their line.
+func trimNewline(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+		if n := len(b); n > 0 && b[n-1] == '\r' {
+			b = b[:n-1]
+		}
+	}
+	return b
 }
 
 // askFunc asks a person for a password; a refusal wraps keyring.ErrDismissed.
@@ -154,7 +176,7 @@ func askpassPrompter(program string) askFunc {
 			secret.Wipe(b)
 			return nil, fmt.Errorf("%s printed more than %d bytes", program, maxPasswordLen)
 		}
-		pw := append([]byte(nil), trimOneNewline(b)...)
+		pw := append([]byte(nil), trimNewline(b)...)
 		secret.Wipe(b)
 		return pw, nil
 	}
