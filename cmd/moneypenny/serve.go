@@ -26,8 +26,8 @@ func serveCommand() *command {
 		details: "Each collection is one file in $XDG_DATA_HOME/keyrings/ (login.keyring; the file `default` names the\n" +
 			"default collection, as gnome-keyring writes it); the `session` collection lives in memory. A gnome-keyring\n" +
 			"login.keyring (format 0) is converted on first unlock and the original kept as login.keyring.gnome-keyring-v0.\n" +
-			"The unlock password comes from --password-fd N, $CREDENTIALS_DIRECTORY/moneypenny.keyring-password (systemd\n" +
-			"LoadCredential=), MONEYPENNY_PASSWORD, or later from a prompter: gcr's system prompter, $MONEYPENNY_ASKPASS or\n" +
+			"The unlock password comes from MONEYPENNY_PASSWORD, the first line of --password-fd N, or\n" +
+			"$CREDENTIALS_DIRECTORY/moneypenny.keyring-password (systemd LoadCredential=), or later from a prompter: gcr's system prompter, $MONEYPENNY_ASKPASS or\n" +
 			"$SSH_ASKPASS, or the terminal (--prompter=auto picks the first the session has). Without one the\n" +
 			"collections stay locked until a client's Unlock prompt is answered.\n" +
 			"Runs until SIGTERM or SIGINT, or until another provider takes the name with --replace.\n" +

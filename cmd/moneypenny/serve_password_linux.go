@@ -24,8 +24,8 @@ import (
 const credentialName = "moneypenny.keyring-password"
 
 // initialPassword returns the password given without asking anybody:
-// --password-fd, the systemd credential, then MONEYPENNY_PASSWORD. nil,
-// nil when there is none.
+// MONEYPENNY_PASSWORD, the first line of --password-fd, then the systemd
+// credential. nil, nil when there is none.
 // An empty password is refused unless --allow-empty-password says so, as
 // for every verb.
 func (c *cli) initialPassword(ctx context.Context) ([]byte, error) {
@@ -37,6 +37,10 @@ func (c *cli) initialPassword(ctx context.Context) ([]byte, error) {
 }
 
 func (c *cli) servePassword(ctx context.Context) ([]byte, error) {
+	// MONEYPENNY_PASSWORD wins, as for every verb.
+	if pw, ok := c.lookupEnv(envPassword); ok {
+		return []byte(pw), nil
+	}
 	if c.g.passwordFD >= 0 {
 		// The first line, as every verb reads --password-fd.
 		pw, err := readPasswordFD(ctx, c.g.passwordFD)
@@ -54,9 +58,6 @@ func (c *cli) servePassword(ctx context.Context) ([]byte, error) {
 		if !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("read the credential %s: %w", credentialName, err)
 		}
-	}
-	if pw, ok := c.lookupEnv(envPassword); ok {
-		return []byte(pw), nil
 	}
 	return nil, nil
 }
