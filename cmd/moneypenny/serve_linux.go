@@ -23,6 +23,7 @@ type daemon struct {
 	c   *cli
 	dir string // $XDG_DATA_HOME/keyrings; "" when ephemeral
 	ask askFunc
+	srv *provider.Server
 
 	mu       sync.Mutex
 	password []byte // the login password once known: it opens and creates the other files
@@ -35,7 +36,8 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	}
 	// serve runs until stopped, not for --timeout.
 	ctx = context.WithoutCancel(ctx)
-	for _, w := range harden() {
+	warnings := harden()
+	for _, w := range warnings {
 		fmt.Fprintf(c.io.stderr, "moneypenny serve: warning: %s\n", w)
 	}
 	addr, err := sessionBusAddress(c.io.getenv)
@@ -74,6 +76,7 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	defer srv.Close()
+	d.srv = srv
 	opening, err := d.addCollections(ctx, srv)
 	if err != nil {
 		return err
@@ -90,7 +93,12 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	if d.dir != "" {
 		where = d.dir
 	}
-	fmt.Fprintf(c.io.stderr, "moneypenny serve: serving %s on %s from %s; prompter: %s\n", provider.BusName, addr, where, how)
+	hardened := "core dumps off, memory locked"
+	if len(warnings) > 0 {
+		hardened = "partly (see the warnings)"
+	}
+	fmt.Fprintf(c.io.stderr, "moneypenny serve: serving %s on %s from %s; prompter: %s; hardening: %s\n",
+		provider.BusName, addr, where, how, hardened)
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
@@ -312,14 +320,19 @@ func (d *daemon) collectionDeleted(ctx context.Context, id string) error {
 }
 
 // aliasChanged keeps keyrings/default as gnome-keyring writes it: the name
-// of the default collection, nothing else.
+// of the default collection, nothing else. Without the file the default is
+// login, so a removed default alias (its collection deleted) falls back to
+// login rather than leaving clients with no default at all.
 func (d *daemon) aliasChanged(alias, id string) {
 	if alias != "default" {
 		return
 	}
 	path := filepath.Join(d.dir, "default")
-	if id == "" || id == "session" {
+	if id == "" || id == "session" || id == "login" {
 		_ = os.Remove(path)
+		if id == "" {
+			_ = d.srv.SetAlias("default", "login")
+		}
 		return
 	}
 	if err := writeFileAtomic(path, []byte(id)); err != nil {

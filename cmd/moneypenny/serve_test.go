@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -152,12 +153,27 @@ func TestServeFilesReadByLibsecret(t *testing.T) {
 	}
 	// A restarted daemon serves the same items, and keeps the alias.
 	d.stop(t)
-	d2 := startServe(t, b, "login-pw", []string{"--replace"})
+	d = startServe(t, b, "login-pw", []string{"--replace"})
 	if r := stool(t, env, "", "lookup", "service", "in-work"); r.stdout != "w" {
-		t.Fatalf("after restart: %+v\n%s", r, d2.Log())
+		t.Fatalf("after restart: %+v\n%s", r, d.Log())
 	}
+	// Deleting the collection removes its file and the default alias file.
+	if err := conn.Object("org.freedesktop.secrets", coll).Call("org.freedesktop.Secret.Collection.Delete", 0).Err; err != nil {
+		t.Fatal(err)
+	}
+	for _, gone := range []string{"work.keyring", "default"} {
+		if _, err := os.Stat(filepath.Join(b.DataHome(), "keyrings", gone)); !os.IsNotExist(err) {
+			t.Fatalf("%s after Delete: %v", gone, err)
+		}
+	}
+	var def dbus.ObjectPath
+	if err := svc.Call("org.freedesktop.Secret.Service.ReadAlias", 0, "default").Store(&def); err != nil || def != "/org/freedesktop/secrets/collection/login" {
+		t.Fatalf("default after its collection was deleted = %s, %v; want login", def, err)
+	}
+	d.stop(t)
+	d2 := startServe(t, b, "login-pw", []string{"--replace"})
 	if r := stool(t, env, "", "lookup", "service", "serve-test"); r.stdout != "s3cret" {
-		t.Fatalf("login after restart: %+v", r)
+		t.Fatalf("login after restart: %+v\n%s", r, d2.Log())
 	}
 }
 
@@ -290,4 +306,30 @@ func TestServeGcrPrompter(t *testing.T) {
 	if locked, _ := c.IsLocked(ctx); !locked {
 		t.Fatal("unlocked by a cancelled dialog")
 	}
+}
+
+// TestServeHardening: run as root (or with an unlimited memlock limit) the
+// daemon locks its memory (VmLck > 0) and says so; core dumps are off.
+func TestServeHardening(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("locking needs root or an unlimited RLIMIT_MEMLOCK; the warning path is what a user sees then")
+	}
+	b := testpeer.NewBus(t)
+	d := startServe(t, b, "", []string{"--ephemeral"})
+	if !strings.Contains(d.Log(), "hardening: core dumps off, memory locked") {
+		t.Fatalf("log: %s", d.Log())
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", d.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmLck:"); ok {
+			if f := strings.Fields(rest); len(f) == 0 || f[0] == "0" {
+				t.Fatalf("no memory locked: %s", line)
+			}
+			return
+		}
+	}
+	t.Fatal("no VmLck in /proc/PID/status")
 }
