@@ -170,4 +170,11 @@ func (s *Server) unexport() {
 	for _, p := range []dbus.ObjectPath{"/", "/org", "/org/freedesktop"} {
 		_ = s.conn.ExportMethodTable(nil, p, ifaceIntrospect)
 	}
+	s.mu.Lock()
+	portal := s.portal
+	s.mu.Unlock()
+	if portal {
+		_ = s.conn.ExportMethodTable(nil, portalPath, ifacePortal)
+		_ = s.conn.ExportMethodTable(nil, portalPath, ifaceProps)
+	}
 }

@@ -203,7 +203,7 @@ func (s *Server) itemMethods() map[string]any {
 			}
 			ctx, cancel := s.callCtx()
 			defer cancel()
-			ws, err := encodeItemSecret(ctx, ss, it)
+			ws, err := encodeItemSecret(ctx, ss, nil, it)
 			if err != nil {
 				return wireSecret{}, storeErr(msgPath(msg), err)
 			}

@@ -77,7 +77,13 @@ func (s *Server) ExportPortal(alias func() string) error {
 			return dbusErr(errorPropReadOnly, "read-only")
 		},
 	}
-	return s.conn.ExportMethodTable(props, portalPath, ifaceProps)
+	if err := s.conn.ExportMethodTable(props, portalPath, ifaceProps); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.portal = true
+	s.mu.Unlock()
+	return nil
 }
 
 // retrieveSecret writes the app's secret to w, creating it if need be.

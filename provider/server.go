@@ -55,6 +55,7 @@ type Server struct {
 	prompts  map[string]*prompt
 	serial   uint64
 	lostOnce sync.Once
+	portal   bool // ExportPortal ran
 }
 
 // New exports the Secret Service objects on conn. They answer at once, but

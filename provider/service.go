@@ -1,12 +1,16 @@
 package provider
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"errors"
+	"io"
 	"strconv"
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/moneypenny-go/keyring/internal/dhsession"
 	"github.com/moneypenny-go/keyring/secret"
 )
 
@@ -328,12 +332,19 @@ func (s *Server) getSecrets(owner string, items []dbus.ObjectPath, sessionPath d
 	ctx, cancel := s.callCtx()
 	defer cancel()
 	out := make(map[dbus.ObjectPath]wireSecret, len(items))
+	// One read of the random source for every IV of the batch, not one
+	// system call per secret.
+	ivs := make([]byte, dhsession.IVSize*len(items))
+	if _, err := rand.Read(ivs); err != nil {
+		return nil, dbusErr(errorFailed, "no random numbers")
+	}
+	random := bytes.NewReader(ivs)
 	for _, p := range items {
 		_, _, it, e := s.resolveItem(p)
 		if e != nil {
 			continue // unknown items are left out
 		}
-		ws, err := encodeItemSecret(ctx, ss, it)
+		ws, err := encodeItemSecret(ctx, ss, random, it)
 		if err != nil {
 			continue // so are locked ones
 		}
@@ -344,11 +355,11 @@ func (s *Server) getSecrets(owner string, items []dbus.ObjectPath, sessionPath d
 
 // encodeItemSecret reads the item's secret, encodes it for the session and
 // wipes the plaintext.
-func encodeItemSecret(ctx context.Context, ss *session, it secret.Item) (wireSecret, error) {
+func encodeItemSecret(ctx context.Context, ss *session, random io.Reader, it secret.Item) (wireSecret, error) {
 	v, err := it.Secret(ctx)
 	if err != nil {
 		return wireSecret{}, err
 	}
 	defer v.Wipe()
-	return ss.encode(v.Bytes(), v.ContentType())
+	return ss.encode(random, v.Bytes(), v.ContentType())
 }

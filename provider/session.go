@@ -2,6 +2,7 @@ package provider
 
 import (
 	"errors"
+	"io"
 	"sync"
 
 	"github.com/godbus/dbus/v5"
@@ -80,7 +81,10 @@ func (ss *session) close() {
 // encode wraps plaintext for the client. The caller wipes plaintext; the
 // returned Value is a new buffer (ciphertext, or a copy for plain) that the
 // caller wipes once it is sent.
-func (ss *session) encode(plaintext []byte, contentType string) (wireSecret, error) {
+//
+// random supplies the IV (crypto/rand when nil): GetSecrets reads the IVs of
+// a whole batch at once.
+func (ss *session) encode(random io.Reader, plaintext []byte, contentType string) (wireSecret, error) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.closed {
@@ -91,7 +95,7 @@ func (ss *session) encode(plaintext []byte, contentType string) (wireSecret, err
 		ws.Value = append([]byte{}, plaintext...)
 		return ws, nil
 	}
-	iv, ct, err := ss.cipher.Encrypt(nil, plaintext)
+	iv, ct, err := ss.cipher.Encrypt(random, plaintext)
 	if err != nil {
 		return wireSecret{}, err
 	}
