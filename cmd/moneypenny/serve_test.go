@@ -333,3 +333,54 @@ func TestServeHardening(t *testing.T) {
 	}
 	t.Fatal("no VmLck in /proc/PID/status")
 }
+
+// TestServeAskpass: with --prompter=askpass the unlock password comes from
+// the program in MONEYPENNY_ASKPASS (the prompt text is its argument, the
+// password its output); a program that exits non-zero is a cancelled
+// dialog, a dismissed prompt.
+func TestServeAskpass(t *testing.T) {
+	b := testpeer.NewBus(t)
+	ctx := context.Background()
+	k, err := filekeyring.Open(ctx, filepath.Join(b.DataHome(), "keyrings", "login.keyring"), []byte("ask-pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.CreateItem(ctx, "a", secret.Attributes{"a": "1"}, secret.NewString("asked"), true); err != nil {
+		t.Fatal(err)
+	}
+	k.Close()
+	dir := t.TempDir()
+	answer := filepath.Join(dir, "answer")
+	script := filepath.Join(dir, "askpass")
+	// Prints the answer file, or fails when there is none; logs the prompt.
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho \"$1\" >> "+dir+"/prompts\nexec cat "+answer+"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(answer, []byte("ask-pw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startServe(t, b, "", []string{"--prompter=askpass"}, "MONEYPENNY_ASKPASS="+script)
+	c, err := dbusservice.OpenCollection(ctx, "default", dbusservice.WithAddress(b.Address))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Unlock(ctx); err != nil {
+		t.Fatalf("Unlock through askpass: %v", err)
+	}
+	if r := stool(t, b.Env(), "", "lookup", "a", "1"); r.stdout != "asked" {
+		t.Fatalf("lookup: %+v", r)
+	}
+	if prompts, _ := os.ReadFile(filepath.Join(dir, "prompts")); !strings.Contains(string(prompts), `"Login" keyring`) {
+		t.Fatalf("askpass was asked %q", prompts)
+	}
+	if err := os.Remove(answer); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Unlock(ctx); !errors.Is(err, secret.ErrDismissed) {
+		t.Fatalf("Unlock with a failing askpass: %v, want ErrDismissed", err)
+	}
+}
