@@ -396,3 +396,64 @@ func TestPathsAndIntrospection(t *testing.T) {
 		t.Error("an unknown method answered")
 	}
 }
+
+// TestServiceSignals: CollectionCreated, CollectionChanged (lock, unlock,
+// relabel) and CollectionDeleted, and ItemCreated, ItemChanged, ItemDeleted
+// on the collection, each with the object's path.
+func TestServiceSignals(t *testing.T) {
+	s := serve(t, nil, Options{})
+	c := s.client(t)
+	must(t, c.AddMatchSignal(dbus.WithMatchSender(BusName)))
+	ch := make(chan *dbus.Signal, 64)
+	c.Signal(ch)
+	next := func(name string) dbus.ObjectPath {
+		t.Helper()
+		timeout := time.After(10 * time.Second)
+		for {
+			select {
+			case sig := <-ch:
+				if sig.Name == name {
+					return sig.Body[0].(dbus.ObjectPath)
+				}
+			case <-timeout:
+				t.Fatalf("no %s within 10s", name)
+			}
+		}
+	}
+	var coll, prompt dbus.ObjectPath
+	must(t, call(t, c, servicePath, ifaceService+".CreateCollection",
+		map[string]dbus.Variant{"Label": dbus.MakeVariant("Sig")}, "").Store(&coll, &prompt))
+	if got := next(ifaceService + ".CollectionCreated"); got != coll {
+		t.Fatalf("CollectionCreated(%s), want %s", got, coll)
+	}
+	r := openRawDH(t, c, true)
+	var item dbus.ObjectPath
+	must(t, call(t, c, coll, ifaceCollection+".CreateItem", newItemProps("i", map[string]string{"s": "1"}), r.encode(t, "x"), true).Store(&item, &prompt))
+	if got := next(ifaceCollection + ".ItemCreated"); got != item {
+		t.Fatalf("ItemCreated(%s), want %s", got, item)
+	}
+	must(t, call(t, c, item, ifaceProps+".Set", ifaceItem, "Label", dbus.MakeVariant("renamed")).Err)
+	if got := next(ifaceCollection + ".ItemChanged"); got != item {
+		t.Fatalf("ItemChanged(%s), want %s", got, item)
+	}
+	must(t, call(t, c, item, ifaceItem+".Delete").Err)
+	if got := next(ifaceCollection + ".ItemDeleted"); got != item {
+		t.Fatalf("ItemDeleted(%s), want %s", got, item)
+	}
+	must(t, call(t, c, coll, ifaceProps+".Set", ifaceCollection, "Label", dbus.MakeVariant("Sig 2")).Err)
+	if got := next(ifaceService + ".CollectionChanged"); got != coll {
+		t.Fatalf("CollectionChanged(%s) after relabel", got)
+	}
+	var locked []dbus.ObjectPath
+	must(t, call(t, c, servicePath, ifaceService+".Lock", []dbus.ObjectPath{coll}).Store(&locked, &prompt))
+	if got := next(ifaceService + ".CollectionChanged"); got != coll {
+		t.Fatalf("CollectionChanged(%s) after Lock", got)
+	}
+	must(t, call(t, c, coll, ifaceCollection+".Delete").Store(&prompt))
+	if got := next(ifaceService + ".CollectionDeleted"); got != coll {
+		t.Fatalf("CollectionDeleted(%s)", got)
+	}
+	if err := call(t, c, coll, ifaceProps+".Get", ifaceCollection, "Label").Err; dbusErrName(err) != ErrorNoSuchObject {
+		t.Fatalf("a deleted collection answers: %v", err)
+	}
+}

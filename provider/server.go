@@ -100,19 +100,24 @@ func (s *Server) AddCollection(id, label string, st secret.Store) error {
 		return fmt.Errorf("provider: collection id %q is not an object path element: %w", id, secret.ErrInvalidArgument)
 	}
 	c := newCollection(id, label, st)
+	// Subscribed before any handler can see c: c.watched never changes
+	// once c is shared.
+	s.startWatch(c)
 	s.mu.Lock()
-	if s.closed {
+	if s.closed || s.colls[id] != nil {
+		closed := s.closed
 		s.mu.Unlock()
-		return fmt.Errorf("provider: %w", secret.ErrClosed)
-	}
-	if _, ok := s.colls[id]; ok {
-		s.mu.Unlock()
+		if c.stop != nil {
+			c.stop()
+		}
+		if closed {
+			return fmt.Errorf("provider: %w", secret.ErrClosed)
+		}
 		return fmt.Errorf("provider: collection %q exists", id)
 	}
 	s.colls[id] = c
 	s.order = append(s.order, id)
 	s.mu.Unlock()
-	s.startWatch(c)
 	s.emit(servicePath, ifaceService+".CollectionCreated", c.path())
 	s.collectionsChanged()
 	return nil
