@@ -163,7 +163,7 @@ func (s *Server) setProperty(p dbus.ObjectPath, iface, name string, v dbus.Varia
 		c.label = l
 		c.mu.Unlock()
 		c.touch()
-		s.emit(servicePath, ifaceService+".CollectionChanged", c.path())
+		s.collectionChanged(c)
 		return nil
 	case t.kind == targetItem && iface == ifaceItem && (name == "Label" || name == "Attributes"):
 		c, _, it, e := s.resolveItem(p)

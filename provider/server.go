@@ -46,6 +46,7 @@ type Server struct {
 	stop context.CancelFunc
 	lost chan struct{}
 
+	createMu sync.Mutex // serialises CreateCollection
 	mu       sync.Mutex
 	closed   bool
 	colls    map[string]*collection
@@ -336,7 +337,14 @@ func (s *Server) itemEvent(c *collection, kind secret.EventKind, storeID string)
 	if name == "" {
 		return
 	}
-	s.emit(c.path(), ifaceCollection+name, itemPath(c.id, n))
+	p := itemPath(c.id, n)
+	s.emit(c.path(), ifaceCollection+name, p)
+	// Proxies that cache the Items list or an item's properties learn
+	// that they are stale.
+	s.emit(c.path(), ifaceProps+".PropertiesChanged", ifaceCollection, map[string]dbus.Variant{}, []string{"Items", "Modified"})
+	if kind == secret.ItemChanged {
+		s.emit(p, ifaceProps+".PropertiesChanged", ifaceItem, map[string]dbus.Variant{}, []string{"Label", "Attributes", "Modified"})
+	}
 }
 
 // changed reports a change made through D-Bus when the store has no Watch.
@@ -346,4 +354,19 @@ func (s *Server) changed(c *collection, kind secret.EventKind, storeID string) {
 		return
 	}
 	c.touch()
+}
+
+// collectionChanged tells clients that a collection's label or lock state
+// changed: CollectionChanged, and PropertiesChanged with the new values, so
+// that proxies caching them (libsecret's) stay right.
+func (s *Server) collectionChanged(c *collection) {
+	ctx, cancel := s.callCtx()
+	locked := c.isLocked(ctx)
+	cancel()
+	c.mu.Lock()
+	props := map[string]dbus.Variant{"Label": dbus.MakeVariant(c.label), "Locked": dbus.MakeVariant(locked),
+		"Modified": dbus.MakeVariant(unixTime(c.modified))}
+	c.mu.Unlock()
+	s.emit(servicePath, ifaceService+".CollectionChanged", c.path())
+	s.emit(c.path(), ifaceProps+".PropertiesChanged", ifaceCollection, props, []string{"Items"})
 }

@@ -153,6 +153,10 @@ func (s *Server) createCollection(props map[string]dbus.Variant, alias string) (
 			return c.path(), noPath, nil
 		}
 	}
+	// One creation at a time, so that two clients creating the same label
+	// get two ids instead of a collision.
+	s.createMu.Lock()
+	defer s.createMu.Unlock()
 	s.mu.Lock()
 	base := EscapeID(label)
 	id := base
@@ -269,7 +273,7 @@ func (s *Server) lockCollection(ctx context.Context, c *collection) error {
 	if err := c.store.Lock(ctx); err != nil {
 		return err
 	}
-	s.emit(servicePath, ifaceService+".CollectionChanged", c.path())
+	s.collectionChanged(c)
 	return nil
 }
 
@@ -320,7 +324,7 @@ func (s *Server) unlockCollection(ctx context.Context, c *collection) error {
 	c.mu.Lock()
 	c.snapshot = nil
 	c.mu.Unlock()
-	s.emit(servicePath, ifaceService+".CollectionChanged", c.path())
+	s.collectionChanged(c)
 	return nil
 }
 
