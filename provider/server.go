@@ -160,6 +160,12 @@ func (s *Server) Claim(replace bool) error {
 	case dbus.RequestNameReplyPrimaryOwner, dbus.RequestNameReplyAlreadyOwner:
 		return nil
 	}
+	if replace {
+		// gnome-keyring-daemon, for one, does not allow replacement:
+		// it has to be stopped (or started without its secrets
+		// component) first.
+		return fmt.Errorf("provider: %s is owned by a service that does not let itself be replaced (gnome-keyring: stop it, or run it without the secrets component): %w", BusName, secret.ErrUnavailable)
+	}
 	return fmt.Errorf("provider: %s is owned by another service (use replace to take it over): %w", BusName, secret.ErrUnavailable)
 }
 

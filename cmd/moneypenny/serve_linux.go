@@ -87,7 +87,9 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	if err := srv.Claim(c.serve.replace); err != nil {
-		return err
+		// Not wrapped: the CLI's hint for ErrUnavailable (run diagnose,
+		// pick a backend) is about clients, not about this.
+		return errors.New(err.Error())
 	}
 	where := "memory (--ephemeral)"
 	if d.dir != "" {

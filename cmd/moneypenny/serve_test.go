@@ -384,3 +384,19 @@ func TestServeAskpass(t *testing.T) {
 		t.Fatalf("Unlock with a failing askpass: %v, want ErrDismissed", err)
 	}
 }
+
+// TestServeReplaceGnomeKeyring: gnome-keyring-daemon does not let its name
+// be replaced, so --replace fails with a message that says what to do, and
+// gnome-keyring keeps serving.
+func TestServeReplaceGnomeKeyring(t *testing.T) {
+	testpeer.Need(t, "gnome-keyring-daemon")
+	b := testpeer.NewBus(t)
+	b.StartGnomeKeyring(t, "gk-pw")
+	r := runCmd(t, b.Env(), "", moneypennyBin, "serve", "--ephemeral", "--replace")
+	if r.code != 1 || !strings.Contains(r.stderr, "does not let itself be replaced") {
+		t.Fatalf("serve --replace against gnome-keyring: %+v", r)
+	}
+	if r := stool(t, b.Env(), "v", "store", "--label=R", "still", "gk"); r.code != 0 {
+		t.Fatalf("gnome-keyring no longer serves: %+v", r)
+	}
+}
