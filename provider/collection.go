@@ -81,6 +81,21 @@ func (c *collection) numberOf(storeID string) (uint64, bool) {
 	return n, ok
 }
 
+// numbered reports whether n was given to an item that is still known.
+func (c *collection) numbered(n uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n == 0 || n > c.next {
+		return false
+	}
+	for _, m := range c.byStore {
+		if m == n {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *collection) item(n uint64) (secret.Item, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

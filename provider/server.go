@@ -237,15 +237,17 @@ func (s *Server) resolveItem(p dbus.ObjectPath) (*collection, uint64, secret.Ite
 		return nil, 0, nil, noSuchObject(p)
 	}
 	it, ok := c.item(t.item)
-	if !ok {
+	if !ok && c.numbered(t.item) {
 		// Numbered from a change event but not listed yet: list the
-		// store once to get a handle.
+		// store once to get a handle. (A number never given out is
+		// refused at once: probing paths costs no listing.)
 		ctx, cancel := s.callCtx()
 		_, _ = c.allItems(ctx)
 		cancel()
-		if it, ok = c.item(t.item); !ok {
-			return nil, 0, nil, noSuchObject(p)
-		}
+		it, ok = c.item(t.item)
+	}
+	if !ok {
+		return nil, 0, nil, noSuchObject(p)
 	}
 	return c, t.item, it, nil
 }
