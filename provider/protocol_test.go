@@ -278,6 +278,10 @@ func TestDismissedPrompt(t *testing.T) {
 	}
 
 	p := unlock()
+	// A prompt belongs to the connection that asked for it.
+	if err := call(t, s.client(t), p, ifacePrompt+".Prompt", "").Err; dbusErrName(err) != ErrorNoSuchObject {
+		t.Fatalf("another connection's Prompt: %v, want NoSuchObject", err)
+	}
 	ch := waitCompleted(t, c, p)
 	answer <- secret.ErrDismissed
 	must(t, call(t, c, p, ifacePrompt+".Prompt", "").Err)
