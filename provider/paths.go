@@ -53,6 +53,37 @@ func EscapeID(label string) string {
 	return b.String()
 }
 
+// UnescapeID reverses EscapeID: the label a collection id was made from
+// ("My_20keys" gives "My keys"). ok is false for an id EscapeID cannot
+// have produced. A keyring file keeps no label, so this is how a daemon
+// names the collection of a file after a restart.
+func UnescapeID(id string) (label string, ok bool) {
+	if id == "unnamed" {
+		return "", true
+	}
+	var b strings.Builder
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if c != '_' {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+				return "", false
+			}
+			b.WriteByte(c)
+			continue
+		}
+		if i+2 >= len(id) {
+			return "", false
+		}
+		v, err := strconv.ParseUint(id[i+1:i+3], 16, 8)
+		if err != nil || id[i+1:i+3] != strings.ToLower(id[i+1:i+3]) {
+			return "", false
+		}
+		b.WriteByte(byte(v))
+		i += 2
+	}
+	return b.String(), true
+}
+
 // validID reports whether id can be one element of an object path.
 func validID(id string) bool {
 	if id == "" {

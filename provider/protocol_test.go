@@ -374,6 +374,14 @@ func TestPathsAndIntrospection(t *testing.T) {
 		if got := EscapeID(in); got != want {
 			t.Errorf("EscapeID(%q) = %q, want %q", in, got, want)
 		}
+		if back, ok := UnescapeID(want); !ok || back != in {
+			t.Errorf("UnescapeID(%q) = %q, %v; want %q", want, back, ok, in)
+		}
+	}
+	for _, bad := range []string{"a_", "a_4", "a_zz", "a_4F", "a-b"} {
+		if _, ok := UnescapeID(bad); ok {
+			t.Errorf("UnescapeID(%q) accepted", bad)
+		}
 	}
 	s := serve(t, nil, Options{})
 	c := s.client(t)

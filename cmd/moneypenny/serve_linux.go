@@ -157,10 +157,14 @@ func keyringsDir(getenv func(string) string) (string, error) {
 	return filepath.Join(data, "keyrings"), nil
 }
 
-// label is how a collection file is shown: the v1 format stores no label.
+// label is how a collection file is shown: the v1 format stores no label,
+// but the file's name is the label escaped (provider.EscapeID).
 func label(id string) string {
 	if id == "login" {
 		return "Login"
+	}
+	if l, ok := provider.UnescapeID(id); ok {
+		return l
 	}
 	return id
 }
