@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
@@ -24,6 +25,9 @@ const (
 	// portalSchema is the xdg:schema gnome-keyring gives these items.
 	portalSchema = "org.freedesktop.portal.Secret"
 )
+
+// portalUnlockTimeout bounds the unlock a portal request may need.
+const portalUnlockTimeout = 5 * time.Minute
 
 // Portal responses.
 const (
@@ -95,7 +99,12 @@ func (s *Server) retrieveSecret(alias, appID string, w *os.File) error {
 	ctx, cancel := s.callCtx()
 	defer cancel()
 	if c.isLocked(ctx) {
-		if err := s.unlockCollection(ctx, c); err != nil {
+		// A person may have to answer a dialog: give them minutes, not
+		// the store operations' bound.
+		uctx, ucancel := context.WithTimeout(s.ctx, portalUnlockTimeout)
+		err := s.unlockCollection(uctx, c)
+		ucancel()
+		if err != nil {
 			return err
 		}
 	}
