@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,12 +36,6 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	}
 	// serve runs until stopped, not for --timeout.
 	ctx = context.WithoutCancel(ctx)
-	if c.io.getenv("GOGC") == "" {
-		// A daemon that idles between bursts: collect sooner, so that a
-		// burst (1,000 secrets in one reply) does not leave the heap,
-		// and the resident size, twice as big as what is live.
-		debug.SetGCPercent(40)
-	}
 	warnings := harden()
 	for _, w := range warnings {
 		fmt.Fprintf(c.io.stderr, "moneypenny serve: warning: %s\n", w)
