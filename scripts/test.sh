@@ -117,5 +117,7 @@ if [ "${SKIP_WINE:-0}" != 1 ] && [ -x scripts/wine/test-windows.sh ]; then
   scripts/wine/test-windows.sh
   echo "== vault engines on the Credential Manager under Wine"
   PATH="$PWD/scripts/wine:$PATH" GOOS=windows GOARCH=amd64 go test -count=1 -run 'CredentialManager' ./vault/
+  echo "== vault DPAPI file engine under Wine"
+  PATH="$PWD/scripts/wine:$PATH" GOOS=windows GOARCH=amd64 go test -count=1 ./vault/dpapi/
 fi
 echo "== all tests passed"
