@@ -12,6 +12,7 @@ import (
 
 	"github.com/moneypenny-go/keyring/secret"
 	"github.com/moneypenny-go/keyring/vault"
+	"github.com/moneypenny-go/keyring/vault/dpapi"
 )
 
 // vaultOptions are the options of the vault verbs (and read, run, inject).
@@ -28,7 +29,7 @@ type vaultOptions struct {
 
 // vaultEngineFlags are the options that choose and configure the engine.
 func vaultEngineFlags(fs *flag.FlagSet, c *cli) {
-	fs.StringVar(&c.vault.engine, "engine", "", "vault engine `NAME`: keyring, single-entry, env (or MONEYPENNY_VAULT_ENGINE, or the config file)")
+	fs.StringVar(&c.vault.engine, "engine", "", "vault engine `NAME`: keyring, single-entry, env, dpapi-file (or MONEYPENNY_VAULT_ENGINE, or the config file)")
 	fs.StringVar(&c.vault.app, "app", "", "the single-entry engine's item `NAME` (default moneypenny)")
 	fs.StringVar(&c.vault.envPrefix, "env-prefix", "", "the env engine's variable `PREFIX` (default MONEYPENNY_SECRET_)")
 }
@@ -106,7 +107,9 @@ func vaultSetFlags(fs *flag.FlagSet, c *cli) {
 
 // openVault opens the vault the flags, environment and config file choose.
 func (c *cli) openVault(ctx context.Context) (*vault.Vault, error) {
-	opts := []vault.Option{vault.WithEnv(c.io.getenv), vault.WithKeyringOptions(c.keyringOptions()...)}
+	opts := []vault.Option{vault.WithEnv(c.io.getenv), vault.WithKeyringOptions(c.keyringOptions()...),
+		// Windows only; elsewhere choosing it fails with ErrNotSupported.
+		vault.WithEngineFactory(dpapi.Name, dpapi.Factory)}
 	if c.vault.engine != "" {
 		opts = append(opts, vault.WithEngineName(c.vault.engine))
 	}
