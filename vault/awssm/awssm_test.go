@@ -40,7 +40,7 @@ type server struct{ URL string }
 // reports when requests overlap. The engine's own concurrency is still
 // exercised: its goroutines race each other for the emulator's state,
 // only the emulator's request handling is serialized.
-func emulator(t *testing.T) *server {
+func emulator(t testing.TB) *server {
 	t.Helper()
 	k := kumo.NewServer()
 	t.Cleanup(k.Close)

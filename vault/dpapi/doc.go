@@ -26,7 +26,8 @@
 //	<base64 of the CryptProtectData blob>
 //
 // The metadata line is plain text, like the attributes of the keyring
-// engine, so that List and Stat never unseal a value. The blob is sealed
+// engine, so that List and Stat never unseal a value (they show that line
+// as it is; Read is what verifies it). The blob is sealed
 // with CRYPTPROTECT_UI_FORBIDDEN for the current user, with optional
 // entropy made of the path and a hash of the metadata line, and a
 // description naming the path. So a file copied or renamed to another
