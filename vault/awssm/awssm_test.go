@@ -96,6 +96,7 @@ func rawClient(t *testing.T, srv *server) *secretsmanager.Client {
 type recorder struct {
 	mu     sync.Mutex
 	ops    []string
+	auth   []string
 	bodies map[string][]string
 	before func(op string)
 }
@@ -109,6 +110,7 @@ func (r *recorder) Do(req *http.Request) (*http.Response, error) {
 	}
 	r.mu.Lock()
 	r.ops = append(r.ops, op)
+	r.auth = append(r.auth, req.Header.Get("Authorization"))
 	if r.bodies == nil {
 		r.bodies = map[string][]string{}
 	}
@@ -576,5 +578,68 @@ func TestRootModuleHasNoSDK(t *testing.T) {
 	}
 	if bytes.Contains(b, []byte("aws")) || bytes.Contains(b, []byte("kumo")) {
 		t.Fatalf("the root go.mod mentions the AWS SDK:\n%s", b)
+	}
+}
+
+// TestCredentialChain: without WithAWSConfig the engine signs with what
+// the SDK's default chain finds: here a profile of a shared credentials
+// file chosen by AWS_PROFILE, with the region from the config file. No
+// region anywhere is a clear error.
+func TestCredentialChain(t *testing.T) {
+	srv := emulator(t)
+	ctx := vaulttest.Ctx(t)
+	dir, err := os.MkdirTemp("", "awssm-chain-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	creds, conf := filepath.Join(dir, "credentials"), filepath.Join(dir, "config")
+	if err := os.WriteFile(creds, []byte("[mp]\naws_access_key_id = AKIDFROMPROFILE\naws_secret_access_key = s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(conf, []byte("[profile mp]\nregion = ap-south-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+	t.Setenv("AWS_CONFIG_FILE", conf)
+	t.Setenv("AWS_PROFILE", "mp")
+	rec := &recorder{}
+	e, err := awssm.New(ctx, awssm.WithEndpoint(srv.URL), awssm.WithHTTPClient(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := vault.New(e).HealthCheck(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.auth) != 1 || !strings.Contains(rec.auth[0], "Credential=AKIDFROMPROFILE/") || !strings.Contains(rec.auth[0], "/ap-south-1/secretsmanager/") {
+		t.Fatalf("Authorization = %q, want the profile's key and region", rec.auth)
+	}
+	t.Setenv("AWS_PROFILE", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "none"))
+	if _, err := awssm.New(ctx, awssm.WithEndpoint(srv.URL)); !errors.Is(err, secret.ErrInvalidArgument) || !strings.Contains(err.Error(), "region") {
+		t.Fatalf("New without a region = %v", err)
+	}
+}
+
+// TestLongName: a path whose secret name would pass Secrets Manager's
+// 512 bytes is refused before any request, with ErrInvalidArgument, by
+// writes and reads.
+func TestLongName(t *testing.T) {
+	srv := emulator(t)
+	e, rec := recorded(t, srv)
+	long := strings.Repeat("s", 128)
+	p := vault.MustParsePath(long + "/" + long + "/" + long + "/" + long)
+	if err := vault.New(e).Set(vaulttest.Ctx(t), p, secret.NewString("x")); !errors.Is(err, secret.ErrInvalidArgument) || !strings.Contains(err.Error(), "512") {
+		t.Fatalf("Set of a too-long name = %v", err)
+	}
+	if _, err := e.Read(vaulttest.Ctx(t), p); !errors.Is(err, secret.ErrInvalidArgument) {
+		t.Fatalf("Read of a too-long name = %v", err)
+	}
+	if len(rec.ops) != 0 {
+		t.Fatalf("requests made: %v", rec.ops)
 	}
 }

@@ -24,6 +24,8 @@ import (
 const Name = "aws-secrets-manager"
 
 const (
+	// maxNameLen is Secrets Manager's limit on a secret name.
+	maxNameLen    = 512
 	stageCurrent  = "AWSCURRENT"
 	stagePrevious = "AWSPREVIOUS"
 )
@@ -57,6 +59,9 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 		if o.region != "" {
 			lo = append(lo, config.WithRegion(o.region))
 		}
+		if o.httpClient != nil {
+			lo = append(lo, config.WithHTTPClient(o.httpClient))
+		}
 		var err error
 		if cfg, err = config.LoadDefaultConfig(ctx, lo...); err != nil {
 			return nil, fmt.Errorf("awssm: loading the AWS configuration: %w", err)
@@ -64,6 +69,9 @@ func New(ctx context.Context, opts ...Option) (*Engine, error) {
 	}
 	if o.region != "" {
 		cfg.Region = o.region
+	}
+	if o.httpClient != nil {
+		cfg.HTTPClient = o.httpClient
 	}
 	if cfg.Region == "" {
 		return nil, fmt.Errorf("awssm: no AWS region (WithRegion, AWS_REGION, or a profile's region): %w", secret.ErrInvalidArgument)
@@ -109,6 +117,15 @@ func (e *Engine) HealthCheck(ctx context.Context) error {
 
 func (e *Engine) name(p vault.Path) string { return e.o.prefix + p.String() }
 
+// checkName refuses a path whose secret name Secrets Manager would reject
+// for its length, before any request.
+func (e *Engine) checkName(op string, p vault.Path) error {
+	if n := len(e.name(p)); n > maxNameLen {
+		return fmt.Errorf("awssm: %s %s: the secret name would be %d bytes, over Secrets Manager's %d: %w", op, p, n, maxNameLen, secret.ErrInvalidArgument)
+	}
+	return nil
+}
+
 // Read returns the current version of the secret at p.
 func (e *Engine) Read(ctx context.Context, p vault.Path) (*vault.Record, error) {
 	if r, ok := e.cache.Get(p.String()); ok {
@@ -136,6 +153,9 @@ func (e *Engine) ReadVersion(ctx context.Context, p vault.Path, id string) (*vau
 }
 
 func (e *Engine) readVersion(ctx context.Context, p vault.Path, in *secretsmanager.GetSecretValueInput) (*vault.Record, error) {
+	if err := e.checkName("read", p); err != nil {
+		return nil, err
+	}
 	in.SecretId = aws.String(e.name(p))
 	out, err := e.client.GetSecretValue(ctx, in)
 	if err != nil {
@@ -159,6 +179,9 @@ type state struct {
 
 // describe returns the secret's state, nil when there is no such secret.
 func (e *Engine) describe(ctx context.Context, p vault.Path) (*state, error) {
+	if err := e.checkName("describe", p); err != nil {
+		return nil, err
+	}
 	out, err := e.client.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(e.name(p))})
 	if code, _ := apiCode(err); code == "ResourceNotFoundException" {
 		return nil, nil

@@ -22,6 +22,7 @@ type options struct {
 	prefix       string
 	endpoint     string
 	awsConfig    *aws.Config
+	httpClient   aws.HTTPClient
 	recoveryDays int32
 	forceDelete  bool
 	cacheTTL     time.Duration
@@ -49,6 +50,11 @@ func WithEndpoint(url string) Option { return func(o *options) { o.endpoint = ur
 // WithAWSConfig uses cfg (credentials, region, retries, HTTP client)
 // instead of loading the SDK's default configuration.
 func WithAWSConfig(cfg aws.Config) Option { return func(o *options) { o.awsConfig = &cfg } }
+
+// WithHTTPClient sends requests through c (a proxy-aware or instrumented
+// client) while the rest of the configuration still comes from the SDK's
+// default chain.
+func WithHTTPClient(c aws.HTTPClient) Option { return func(o *options) { o.httpClient = c } }
 
 // WithRecoveryWindow sets how many days (7 to 30; default 30) a deleted
 // secret stays recoverable.
