@@ -195,6 +195,15 @@ func parse(b []byte) (*parsed, error) {
 
 // Stat returns the metadata line's record, without unsealing.
 func (e *Engine) Stat(ctx context.Context, p vault.Path) (*vault.Record, error) {
+	f, err := e.existing(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return f.rec, nil
+}
+
+// existing is load for a file that must exist.
+func (e *Engine) existing(ctx context.Context, p vault.Path) (*parsed, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -205,21 +214,15 @@ func (e *Engine) Stat(ctx context.Context, p vault.Path) (*vault.Record, error) 
 	if f == nil {
 		return nil, fmt.Errorf("dpapi: %s: %w", p, secret.ErrNotFound)
 	}
-	return f.rec, nil
+	return f, nil
 }
 
 // Read unseals the value of p. A blob that does not unseal for this user
 // with this path and metadata is refused with secret.ErrCorrupt.
 func (e *Engine) Read(ctx context.Context, p vault.Path) (*vault.Record, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	f, err := e.load(p)
+	f, err := e.existing(ctx, p)
 	if err != nil {
 		return nil, err
-	}
-	if f == nil {
-		return nil, fmt.Errorf("dpapi: %s: %w", p, secret.ErrNotFound)
 	}
 	plain, desc, err := e.s.unseal(f.blob, entropy(p.String(), f.headerLine))
 	if err != nil {
