@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moneypenny-go/keyring/internal/membound"
 	"github.com/moneypenny-go/keyring/internal/storetest"
 	"github.com/moneypenny-go/keyring/internal/testpeer"
 	"github.com/moneypenny-go/keyring/secret"
@@ -277,7 +278,7 @@ func TestBrokenItemsKeptUntilRepair(t *testing.T) {
 	if !bytes.Contains(data, foreign) {
 		t.Fatal("a write destroyed the item encrypted under another key")
 	}
-	if err := k.ChangePassword(ctx, []byte("new")); !errors.Is(err, secret.ErrCorrupt) {
+	if err := k.ChangePassword(ctx, []byte("password A"), []byte("new")); !errors.Is(err, secret.ErrCorrupt) {
 		t.Fatalf("ChangePassword with a broken item: %v, want refusal", err)
 	}
 	if n, err := k.Repair(ctx); n != 1 || err != nil {
@@ -310,7 +311,7 @@ func TestChangePassword(t *testing.T) {
 	ctx := context.Background()
 	k := mustOpen(t, path, "moneypenny-v1")
 	old, _ := parse(mustRead(t, path))
-	if err := k.ChangePassword(ctx, []byte("brand new")); err != nil {
+	if err := k.ChangePassword(ctx, []byte("moneypenny-v1"), []byte("brand new")); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := parse(mustRead(t, path))
@@ -567,8 +568,14 @@ func FuzzParse(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(magic + "\x01\x00"))
+	f.Add(denseKeyring(2))
+	for _, b := range hostileKeyrings() {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		c, err := parse(b)
+		var c *contents
+		var err error
+		membound.CheckQuick(t, len(b), maxAllocFactor, func() { c, err = parse(b) })
 		if err != nil {
 			return
 		}

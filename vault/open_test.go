@@ -69,6 +69,23 @@ func TestEngineChoicePrecedence(t *testing.T) {
 	if info := open(noEnvVar); info.Engine != "env" || info.Location != "environment variables APP_SECRET_*" || !strings.Contains(info.Note, "config.json") {
 		t.Errorf("config level: %+v", info)
 	}
+	// The env engine's prefix and the single-entry item: option > variable > config file.
+	envPrefix := fileEnv(t, map[string]string{"MONEYPENNY_VAULT_ENV_PREFIX": "FROM_VAR_"})
+	writeConfig(t, envPrefix, `{"vault": {"engine": "env", "env": {"prefix": "FROM_FILE_"}}}`)
+	if info := open(envPrefix); info.Location != "environment variables FROM_VAR_*" {
+		t.Errorf("MONEYPENNY_VAULT_ENV_PREFIX: %+v", info)
+	}
+	if info := open(envPrefix, vault.WithEnvPrefix("FROM_OPTION_")); info.Location != "environment variables FROM_OPTION_*" {
+		t.Errorf("WithEnvPrefix: %+v", info)
+	}
+	app := fileEnv(t, map[string]string{"MONEYPENNY_VAULT_APP": "from-var"})
+	writeConfig(t, app, `{"vault": {"engine": "single-entry", "single_entry": {"app": "from-file"}}}`)
+	if info := open(app); !strings.HasSuffix(info.Location, "item app=from-var") {
+		t.Errorf("MONEYPENNY_VAULT_APP: %+v", info)
+	}
+	if info := open(app, vault.WithApp("from-option")); !strings.HasSuffix(info.Location, "item app=from-option") {
+		t.Errorf("WithApp: %+v", info)
+	}
 	if info := open(fileEnv(t, nil)); info.Engine != "keyring" || !strings.Contains(info.Note, "auto") {
 		t.Errorf("auto level: %+v", info)
 	}

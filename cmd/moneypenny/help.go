@@ -18,6 +18,7 @@ func writeUsage(w io.Writer, table, path []*command) {
 		writeUsageLines(w, usageLines("moneypenny", table))
 		fmt.Fprintln(w, "global options (anywhere on the line; -- ends the options):")
 		writeOptions(w, globalOptions())
+		fmt.Fprint(w, passwordsHelp)
 		fmt.Fprintln(w, "Run 'moneypenny help VERB' for a verb's options and an example.")
 		return
 	}
@@ -146,9 +147,18 @@ func writeOptions(w io.Writer, fs *flag.FlagSet) {
 func optionSpelling(f *flag.Flag) string {
 	placeholder, _ := flag.UnquoteUsage(f)
 	if isBool(f) || placeholder == "" {
-		return "--" + f.Name
+		return dashed(f.Name)
 	}
-	return "--" + f.Name + " " + strings.ToUpper(placeholder)
+	return dashed(f.Name) + " " + strings.ToUpper(placeholder)
+}
+
+// dashed spells an option as the help shows it: "--name", or "-i" for a
+// one-letter option (inject's -i and -o). Both spellings parse.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 func optionUsage(f *flag.Flag) string {

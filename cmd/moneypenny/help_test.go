@@ -29,18 +29,19 @@ func TestHelp(t *testing.T) {
 		}
 		viaHelp := must(t, mp(t, env, "", "help", cmd.name), 0)
 		viaFlag := must(t, mp(t, env, "", cmd.name, "--help"), 0)
-		short := []string{cmd.name, "a", "-h"}
-		if len(cmd.subs) > 0 { // an operand there would name a sub-verb
-			short = []string{cmd.name, "-h"}
+		operand := []string{cmd.name, "a", "-h"}
+		if len(cmd.subs) > 0 {
+			// The word after a verb with sub-verbs names a sub-verb.
+			operand = []string{cmd.name, "-h"}
 		}
-		viaShort := must(t, mp(t, env, "", short...), 0)
+		viaShort := must(t, mp(t, env, "", operand...), 0)
 		if viaHelp.stdout != viaFlag.stdout || viaHelp.stdout != viaShort.stdout {
 			t.Errorf("help %s, %s --help and %s a -h differ:\n%s\n---\n%s\n---\n%s", cmd.name, cmd.name, cmd.name,
 				viaHelp.stdout, viaFlag.stdout, viaShort.stdout)
 		}
 		out := viaHelp.stdout
 		wants := []string{"usage: moneypenny " + cmd.name, cmd.summary, "global options:", "--backend NAME", "example:\n  "}
-		verbOptions([]*command{cmd}).VisitAll(func(f *flag.Flag) { wants = append(wants, "--"+f.Name) })
+		verbOptions([]*command{cmd}).VisitAll(func(f *flag.Flag) { wants = append(wants, dashed(f.Name)) })
 		for _, want := range wants {
 			if !strings.Contains(out, want) {
 				t.Errorf("help %s lacks %q:\n%s", cmd.name, want, out)

@@ -42,12 +42,13 @@ func cmdMigrate(ctx context.Context, c *cli, args []string) error {
 
 	var report hostmigrate.Report
 	if c.fromFile != "" {
-		pw, perr := c.sourcePassword(ctx)
+		pw, from, perr := c.sourcePassword(ctx)
 		if perr != nil {
 			return perr
 		}
 		report, err = hostmigrate.ImportFile(ctx, dst, c.fromFile, pw, opts)
 		secret.Wipe(pw)
+		err = wrongPassword(err, from)
 	} else {
 		var svc *dbusservice.Service
 		svc, err = dbusservice.Connect(ctx, c.hostBusOptions()...)
@@ -121,15 +122,6 @@ func (c *cli) hostBusOptions() []dbusservice.Option {
 		opts = append(opts, dbusservice.WithAddress(a))
 	}
 	return opts
-}
-
-// sourcePassword reads the password of the file being imported:
-// MONEYPENNY_SOURCE_PASSWORD or a terminal prompt.
-func (c *cli) sourcePassword(ctx context.Context) ([]byte, error) {
-	if pw := c.io.getenv("MONEYPENNY_SOURCE_PASSWORD"); pw != "" {
-		return []byte(pw), nil
-	}
-	return promptTTY(ctx, "Password for "+c.fromFile+": ")
 }
 
 func writeReport(w io.Writer, r hostmigrate.Report, dryRun bool) {
