@@ -49,6 +49,13 @@ func emulator(t testing.TB) *server {
 		t.Fatal(err)
 	}
 	proxy := httputil.NewSingleHostReverseProxy(target)
+	// A transport of its own, without keep-alive: httptest.Server.Close
+	// closes the idle connections of http.DefaultTransport, which a
+	// later request could otherwise be about to reuse.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DisableKeepAlives = true
+	proxy.Transport = tr
+	t.Cleanup(tr.CloseIdleConnections)
 	var mu sync.Mutex
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
@@ -120,8 +127,11 @@ func (r *recorder) Do(req *http.Request) (*http.Response, error) {
 	if hook != nil {
 		hook(op)
 	}
-	return http.DefaultClient.Do(req)
+	return recorderClient.Do(req)
 }
+
+// recorderClient sends the recorded requests on a transport of its own.
+var recorderClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 
 func (r *recorder) count(op string) int {
 	r.mu.Lock()
@@ -476,8 +486,8 @@ func TestSizeLimit(t *testing.T) {
 	if !errors.Is(err, secret.ErrTooLarge) || !strings.Contains(err.Error(), "65536") {
 		t.Fatalf("oversized record = %v, want ErrTooLarge naming the limit", err)
 	}
-	if got, _ := v.GetValue(ctx, p); got.Len() != len(text) {
-		t.Fatalf("the refused write changed the value: %d bytes", got.Len())
+	if got, err := v.GetValue(ctx, p); err != nil || got.Len() != len(text) {
+		t.Fatalf("the refused write changed the value: %d bytes, %v", got.Len(), err)
 	}
 }
 
