@@ -119,19 +119,6 @@ if [ "${SKIP_WINE:-0}" != 1 ] && [ -x scripts/wine/test-windows.sh ]; then
   PATH="$PWD/scripts/wine:$PATH" GOOS=windows GOARCH=amd64 go test -count=1 -run 'CredentialManager' ./vault/
   echo "== vault DPAPI file engine under Wine"
   PATH="$PWD/scripts/wine:$PATH" GOOS=windows GOARCH=amd64 go test -count=1 ./vault/dpapi/
-  # The CLI reaches it by name (env and flag): set, get, list, rm.
-  (
-    d=$(mktemp -d); exe=$d/moneypenny.exe; trap 'rm -rf "$d"' EXIT
-    GOOS=windows GOARCH=amd64 go build -o "$exe" ./cmd/moneypenny
-    w() { scripts/wine/go_windows_amd64_exec "$exe" "$@"; }
-    p="global/test_sh_$$_$RANDOM"
-    printf %s 'dpapi-cli-secret' | MONEYPENNY_VAULT_ENGINE=dpapi-file w vault set --provider p "$p"
-    got=$(MONEYPENNY_VAULT_ENGINE=dpapi-file w vault get "$p")
-    [ "$got" = dpapi-cli-secret ] || { echo "moneypenny vault get on dpapi-file printed '$got'"; exit 1; }
-    w vault --engine dpapi-file list --json | grep -q "\"$p\"" || { echo "vault list on dpapi-file misses $p"; exit 1; }
-    w vault --engine dpapi-file rm "$p"
-    if w vault --engine dpapi-file exists "$p"; then echo "$p survived vault rm"; exit 1; fi
-    echo "   moneypenny.exe vault set/get/list/rm on dpapi-file ok"
-  )
+  # The CLI's Windows build on it: TestVaultDPAPIEngineUnderWine in cmd/moneypenny.
 fi
 echo "== all tests passed"
