@@ -3,6 +3,7 @@ package awssm_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -651,5 +652,34 @@ func TestLongName(t *testing.T) {
 	}
 	if len(rec.ops) != 0 {
 		t.Fatalf("requests made: %v", rec.ops)
+	}
+}
+
+// TestListPages: List follows ListSecrets' pages (100 per page) and
+// returns every secret under the scope, sorted, and none outside it.
+func TestListPages(t *testing.T) {
+	srv := emulator(t)
+	ctx := vaulttest.Ctx(t)
+	pre := prefix(t)
+	raw := rawClient(t, srv)
+	for i := 0; i < 230; i++ {
+		name := fmt.Sprintf("%sorg/acme/k%03d", pre, i)
+		if i%10 == 0 {
+			name = fmt.Sprintf("%sorg/other/k%03d", pre, i)
+		}
+		if _, err := raw.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String("v")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e, rec := recorded(t, srv, awssm.WithPrefix(pre))
+	list, err := e.List(ctx, "org/acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 207 || list[0].Path.String() != "org/acme/k001" || list[206].Path.String() != "org/acme/k229" {
+		t.Fatalf("List = %d entries, first %v", len(list), list[:1])
+	}
+	if n := rec.count("ListSecrets"); n < 3 {
+		t.Fatalf("%d ListSecrets calls for 230 secrets, want at least 3 pages", n)
 	}
 }

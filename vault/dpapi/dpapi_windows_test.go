@@ -263,6 +263,20 @@ func TestTamperedRefused(t *testing.T) {
 			t.Errorf("%s: Get = %v, %v; want ErrCorrupt", name, got, err)
 		}
 	}
+	// A foreign file: List names it instead of skipping it silently, and
+	// a write to its path leaves it alone.
+	if err := os.WriteFile(fileOf(dir, p), []byte(cases["foreign file"]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.List(ctx, ""); !errors.Is(err, secret.ErrCorrupt) || !strings.Contains(err.Error(), filepath.Base(fileOf(dir, p))) {
+		t.Errorf("List with a foreign file = %v, want ErrCorrupt naming the file", err)
+	}
+	if err := v.Set(ctx, p, secret.NewString("over it")); !errors.Is(err, secret.ErrCorrupt) {
+		t.Errorf("Set over a foreign file = %v, want ErrCorrupt", err)
+	}
+	if b, _ := os.ReadFile(fileOf(dir, p)); string(b) != "hello, not ours\n" {
+		t.Errorf("the foreign file was changed: %q", b)
+	}
 	if err := os.WriteFile(fileOf(dir, p), orig, 0o600); err != nil {
 		t.Fatal(err)
 	}
