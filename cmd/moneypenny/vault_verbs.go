@@ -112,9 +112,8 @@ func (c *cli) openVault(ctx context.Context) (*vault.Vault, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []vault.Option{vault.WithEnv(c.io.getenv), vault.WithKeyringOptions(kopts...),
-		// Windows only; elsewhere choosing it fails with ErrNotSupported.
-		vault.WithEngineFactory(dpapi.Name, dpapi.Factory)}
+	// dpapi-file is Windows only; elsewhere choosing it fails with ErrNotSupported.
+	opts := []vault.Option{vault.WithEnv(c.io.getenv), vault.WithKeyringOptions(kopts...), dpapi.Register()}
 	if c.vault.engine != "" {
 		opts = append(opts, vault.WithEngineName(c.vault.engine))
 	}

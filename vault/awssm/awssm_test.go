@@ -544,7 +544,7 @@ func TestOpenByName(t *testing.T) {
 	}
 	section := `"aws-secrets-manager": {"endpoint": "` + srv.URL + `", "region": "eu-west-1", "prefix": "` + pre + `", "recovery_window_days": 7, "cache_ttl": "1m"}`
 	openWith := func(env map[string]string) (*vault.Vault, error) {
-		return vault.Open(ctx, vault.WithConfigFile(cfgPath), vault.WithEngineFactory(awssm.Name, awssm.Factory),
+		return vault.Open(ctx, vault.WithConfigFile(cfgPath), awssm.Register(),
 			vault.WithEnv(func(k string) string { return env[k] }))
 	}
 	write(`{"vault": {"engine": "aws-secrets-manager", ` + section + `}}`)

@@ -13,7 +13,7 @@
 // or, to let vault.Open choose it by name (MONEYPENNY_VAULT_ENGINE=aws-secrets-manager,
 // or "engine" in the config file, with its settings under "vault": {"aws-secrets-manager": {...}}):
 //
-//	v, err := vault.Open(ctx, vault.WithEngineFactory(awssm.Name, awssm.Factory))
+//	v, err := vault.Open(ctx, awssm.Register())
 //
 // The moneypenny command is built from the keyring module alone and so
 // does not know this engine; an application that wants it on its own

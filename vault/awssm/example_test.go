@@ -33,12 +33,12 @@ func ExampleNew() {
 	}
 }
 
-// Registering the factory lets vault.Open choose the engine by name:
+// Registering the engine lets vault.Open choose it by name:
 // MONEYPENNY_VAULT_ENGINE=aws-secrets-manager, or "engine" in the config
 // file with the engine's settings beside it.
-func ExampleFactory() {
+func ExampleRegister() {
 	ctx := context.Background()
-	v, err := vault.Open(ctx, vault.WithEngineFactory(awssm.Name, awssm.Factory))
+	v, err := vault.Open(ctx, awssm.Register())
 	if err != nil {
 		log.Fatal(err)
 	}

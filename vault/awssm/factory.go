@@ -11,6 +11,10 @@ import (
 	"github.com/moneypenny-go/keyring/vault"
 )
 
+// Register lets vault.Open choose the engine by name (Name): the same as
+// vault.WithEngineFactory(Name, Factory).
+func Register() vault.Option { return vault.WithEngineFactory(Name, Factory) }
+
 // Factory opens the engine for vault.Open from its section of the config
 // file, all keys optional:
 //
@@ -28,8 +32,7 @@ import (
 //
 // Credentials and, without "region", the region come from the SDK's
 // default chain (AWS_REGION, AWS_PROFILE, ~/.aws, roles), which reads the
-// process environment. Register it with
-// vault.WithEngineFactory(awssm.Name, awssm.Factory).
+// process environment.
 func Factory(ctx context.Context, section json.RawMessage, _ func(string) string) (vault.Engine, error) {
 	var c struct {
 		Region             string  `json:"region"`

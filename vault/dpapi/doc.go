@@ -10,7 +10,7 @@
 //	v := vault.New(e, vault.WithMaxValueSize(4<<20))
 //
 // vault.Open chooses it by name with
-// vault.WithEngineFactory(dpapi.Name, dpapi.Factory) (the moneypenny
+// dpapi.Register() (the moneypenny
 // command registers it: --engine dpapi-file, MONEYPENNY_VAULT_ENGINE, or
 // "engine" in the config file with {"dpapi-file": {"dir": "..."}}). On
 // other systems Open fails with secret.ErrNotSupported.

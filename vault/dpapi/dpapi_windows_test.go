@@ -296,7 +296,7 @@ func TestOpenByName(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(js), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	v, err := vault.Open(ctx, vault.WithConfigFile(cfg), vault.WithEngineFactory(dpapi.Name, dpapi.Factory),
+	v, err := vault.Open(ctx, vault.WithConfigFile(cfg), dpapi.Register(),
 		vault.WithEnv(func(k string) string {
 			if k == "MONEYPENNY_VAULT_ENGINE" {
 				return dpapi.Name

@@ -10,6 +10,10 @@ import (
 	"github.com/moneypenny-go/keyring/vault"
 )
 
+// Register lets vault.Open choose the engine by name (Name): the same as
+// vault.WithEngineFactory(Name, Factory).
+func Register() vault.Option { return vault.WithEngineFactory(Name, Factory) }
+
 // Factory opens the engine for vault.Open. Its config section is
 // {"dir": "C:\\path"}; without it the directory is DefaultDir.
 func Factory(_ context.Context, section json.RawMessage, getenv func(string) string) (vault.Engine, error) {
