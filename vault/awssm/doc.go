@@ -41,7 +41,8 @@
 // emulator the tests run against has no TagResource). A secret at the
 // prefix that another tool wrote as a plain string or binary is read as
 // that value without metadata; writing to it adds a version in this
-// format, and the earlier value stays readable as the previous version.
+// format (and replaces the secret's Description), and the earlier value
+// stays readable as the previous version.
 //
 // Secrets Manager holds at most 65536 bytes per version: a value whose
 // record would be larger is refused with secret.ErrTooLarge. Values up to
