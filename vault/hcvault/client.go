@@ -45,7 +45,7 @@ type StatusError struct {
 func (e *StatusError) Error() string {
 	msg := strings.Join(e.Errors, "; ")
 	if msg == "" {
-		msg = http.StatusText(e.StatusCode)
+		msg = strings.ToLower(http.StatusText(e.StatusCode))
 	}
 	hint := ""
 	if e.StatusCode == http.StatusForbidden {
