@@ -172,10 +172,12 @@ func TestHungServerHonoursDeadline(t *testing.T) {
 	e := newEngine(t, hcvault.Config{Address: srv.URL})
 	p := vault.MustParsePath("global/key")
 	calls := map[string]func(ctx context.Context) error{
-		"Read":        func(ctx context.Context) error { _, err := e.Read(ctx, p); return err },
-		"Stat":        func(ctx context.Context) error { _, err := e.Stat(ctx, p); return err },
-		"List":        func(ctx context.Context) error { _, err := e.List(ctx, ""); return err },
-		"Write":       func(ctx context.Context) error { return e.Write(ctx, &vault.Record{Metadata: vault.Metadata{Path: p}, Value: secret.NewString("x")}, vault.Condition{}) },
+		"Read": func(ctx context.Context) error { _, err := e.Read(ctx, p); return err },
+		"Stat": func(ctx context.Context) error { _, err := e.Stat(ctx, p); return err },
+		"List": func(ctx context.Context) error { _, err := e.List(ctx, ""); return err },
+		"Write": func(ctx context.Context) error {
+			return e.Write(ctx, &vault.Record{Metadata: vault.Metadata{Path: p}, Value: secret.NewString("x")}, vault.Condition{})
+		},
 		"Delete":      func(ctx context.Context) error { return e.Delete(ctx, p) },
 		"HealthCheck": e.HealthCheck,
 	}

@@ -35,8 +35,8 @@ func FuzzJSONString(f *testing.F) {
 func TestUnquoteJSONEscapes(t *testing.T) {
 	for in, want := range map[string]string{
 		`"\/\b\f\u00e9\uD83D\uDE00"`: "/\b\fé😀",
-		`"\ud83d"`:                    "\uFFFD",
-		`"\ud83dx"`:                   "\uFFFDx",
+		`"\ud83d"`:                   "\uFFFD",
+		`"\ud83dx"`:                  "\uFFFDx",
 	} {
 		got, err := unquoteJSON([]byte(in))
 		if err != nil || string(got) != want {
