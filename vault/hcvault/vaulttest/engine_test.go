@@ -611,3 +611,46 @@ func TestPrefixAndMount(t *testing.T) {
 		t.Errorf("b.List(apps/one/global) = %v, %v", list, err)
 	}
 }
+
+// TestMetadataMirrorBehind: when custom_metadata still describes an earlier
+// version (another writer between its data write and its metadata write,
+// or one whose metadata write failed), Get, Exists and the metadata-keeping
+// UpdateValue use the copy stored with the current version, so the newer
+// writer's provider and expiry are not lost.
+func TestMetadataMirrorBehind(t *testing.T) {
+	tv := startVault(t, 1)
+	ctx := context.Background()
+	v := mpvault.New(tv.engine(t, 0, noCache))
+	p := mustPath("org/acme/rotating")
+	if err := v.Set(ctx, p, secret.NewString("v1"), mpvault.WithProvider("old")); err != nil {
+		t.Fatal(err)
+	}
+	// Version 2 as another Moneypenny writer stores it, before it got to
+	// update custom_metadata (still tagged version 1, provider old).
+	exp := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+	if _, err := tv.client.KVv2("secret").Put(ctx, "moneypenny/org/acme/rotating", map[string]any{
+		"value": "v2", "provider": "new", "expires_at": exp.Format(time.RFC3339Nano), "created_at": now, "updated_at": now,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s := mustGet(t, v, p)
+	if string(s.Value.Bytes()) != "v2" || s.Provider != "new" || !s.ExpiresAt.Equal(exp) {
+		t.Errorf("Get: %q %+v", s.Value.Bytes(), s.Metadata)
+	}
+	rec, err := v.Stat(ctx, p)
+	if err != nil || rec.Provider != "new" || rec.Version != "2" {
+		t.Errorf("Stat: %+v %v", rec, err)
+	}
+	if err := v.UpdateValue(ctx, p, secret.NewString("v3")); err != nil {
+		t.Fatal(err)
+	}
+	s = mustGet(t, v, p)
+	if string(s.Value.Bytes()) != "v3" || s.Provider != "new" || !s.ExpiresAt.Equal(exp) {
+		t.Errorf("after UpdateValue: %q %+v", s.Value.Bytes(), s.Metadata)
+	}
+	md, _ := tv.client.KVv2("secret").GetMetadata(ctx, "moneypenny/org/acme/rotating")
+	if md.CustomMetadata["moneypenny_version"] != "3" || md.CustomMetadata["provider"] != "new" {
+		t.Errorf("custom_metadata after UpdateValue: %v", md.CustomMetadata)
+	}
+}
