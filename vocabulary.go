@@ -49,6 +49,7 @@ var (
 	ErrClosed            = secret.ErrClosed
 	ErrInvalidArgument   = secret.ErrInvalidArgument
 	ErrExpired           = secret.ErrExpired
+	ErrRetired           = secret.ErrRetired
 )
 
 // NewSecret returns a text/plain Secret that takes ownership of b.

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/moneypenny-go/keyring/internal/vaulttest"
 	"github.com/moneypenny-go/keyring/secret"
 	"github.com/moneypenny-go/keyring/vault"
 )
@@ -11,7 +12,7 @@ import (
 // BenchmarkSingleEntryGet: after the first load a Get is served from
 // memory (TestSingleEntryServesFromMemory counts the backend reads: none).
 func BenchmarkSingleEntryGet(b *testing.B) {
-	ctx := ctxT(b)
+	ctx := vaulttest.Ctx(b)
 	e, err := vault.OpenSingleEntry(openFileKeyring(b, filepath.Join(b.TempDir(), "k.keyring")).Store(), "bench")
 	if err != nil {
 		b.Fatal(err)
@@ -36,7 +37,7 @@ func BenchmarkSingleEntryGet(b *testing.B) {
 // BenchmarkKeyringEngineGet is the per-item engine on the same file
 // keyring, for comparison.
 func BenchmarkKeyringEngineGet(b *testing.B) {
-	ctx := ctxT(b)
+	ctx := vaulttest.Ctx(b)
 	v := vault.New(vault.NewKeyringEngine(openFileKeyring(b, filepath.Join(b.TempDir(), "k.keyring")).Store()))
 	defer v.Close()
 	p := vault.MustParsePath("global/k")

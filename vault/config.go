@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"github.com/moneypenny-go/keyring/secret"
 )
@@ -17,9 +18,9 @@ import (
 const maxConfigSize = 1 << 20
 
 // ConfigPath returns where Open looks for its config file:
-// $XDG_CONFIG_HOME/moneypenny/config.json, else
-// ~/.config/moneypenny/config.json (on Windows without either,
-// %APPDATA%\moneypenny\config.json). "" when none of these is set.
+// $XDG_CONFIG_HOME/moneypenny/config.json, else on Windows
+// %APPDATA%\moneypenny\config.json, else ~/.config/moneypenny/config.json.
+// "" when none of these is set.
 //
 // The file is JSON (no dependency, and every tool can write it). Open reads
 // the "vault" object and ignores the rest of the file, which other parts of
@@ -49,10 +50,14 @@ func ConfigPath(getenv func(string) string) string {
 	return ""
 }
 
-// baseDir resolves an XDG base directory: $xdgVar when absolute, else
-// $HOME/homeRel, else $winVar (Windows has neither).
+// baseDir resolves an XDG base directory: $xdgVar when absolute, else on
+// Windows $winVar (%APPDATA%, %LOCALAPPDATA%), else $HOME/homeRel, else
+// $winVar.
 func baseDir(getenv func(string) string, xdgVar, homeRel, winVar string) string {
 	if d := getenv(xdgVar); d != "" && filepath.IsAbs(d) {
+		return d
+	}
+	if d := getenv(winVar); d != "" && runtime.GOOS == "windows" {
 		return d
 	}
 	if h := getenv("HOME"); h != "" {

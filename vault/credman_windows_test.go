@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moneypenny-go/keyring/internal/vaulttest"
 	"github.com/moneypenny-go/keyring/secret"
 	"github.com/moneypenny-go/keyring/vault"
 	"github.com/moneypenny-go/keyring/windows"
@@ -13,7 +14,7 @@ import (
 // openCredman opens the real Credential Manager (Wine's, under
 // scripts/wine) with a target prefix private to this run.
 func openCredman(t *testing.T, prefix string) secret.Store {
-	st, err := windows.Open(ctxT(t), windows.WithTargetPrefix(prefix))
+	st, err := windows.Open(vaulttest.Ctx(t), windows.WithTargetPrefix(prefix))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,12 +22,12 @@ func openCredman(t *testing.T, prefix string) secret.Store {
 }
 
 func credmanPrefix(t *testing.T) string {
-	prefix := "mpvault" + uniqueScope(t, "x")[2:] + ":"
+	prefix := "mpvault" + vaulttest.UniqueScope(t, "x")[2:] + ":"
 	t.Cleanup(func() {
-		st, err := windows.Open(ctxT(t), windows.WithTargetPrefix(prefix))
+		st, err := windows.Open(vaulttest.Ctx(t), windows.WithTargetPrefix(prefix))
 		if err == nil {
-			_, _ = st.Delete(ctxT(t), secret.Attributes{"xdg:schema": vault.KeyringSchema})
-			_, _ = st.Delete(ctxT(t), secret.Attributes{"xdg:schema": vault.SingleEntrySchema})
+			_, _ = st.Delete(vaulttest.Ctx(t), secret.Attributes{"xdg:schema": vault.KeyringSchema})
+			_, _ = st.Delete(vaulttest.Ctx(t), secret.Attributes{"xdg:schema": vault.SingleEntrySchema})
 			st.Close()
 		}
 	})
@@ -35,12 +36,12 @@ func credmanPrefix(t *testing.T) string {
 
 func TestKeyringEngineOnCredentialManager(t *testing.T) {
 	prefix := credmanPrefix(t)
-	runEngineSuite(t, func(t *testing.T) vault.Engine { return vault.NewKeyringEngine(openCredman(t, prefix)) })
+	vaulttest.Run(t, func(t *testing.T) vault.Engine { return vault.NewKeyringEngine(openCredman(t, prefix)) })
 }
 
 func TestSingleEntryOnCredentialManager(t *testing.T) {
 	prefix := credmanPrefix(t)
-	runEngineSuite(t, func(t *testing.T) vault.Engine {
+	vaulttest.Run(t, func(t *testing.T) vault.Engine {
 		e, err := vault.OpenSingleEntry(openCredman(t, prefix), "suite")
 		if err != nil {
 			t.Fatal(err)
@@ -54,7 +55,7 @@ func TestSingleEntryOnCredentialManager(t *testing.T) {
 // pass it fails with ErrTooLarge, says so, and changes nothing.
 func TestSingleEntryFitsCredentialManager(t *testing.T) {
 	prefix := credmanPrefix(t)
-	ctx := ctxT(t)
+	ctx := vaulttest.Ctx(t)
 	e, err := vault.OpenSingleEntry(openCredman(t, prefix), "big")
 	if err != nil {
 		t.Fatal(err)

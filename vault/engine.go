@@ -22,7 +22,8 @@ var ErrConflict = errors.New("conflict: the secret changed since it was read")
 // keyring engines may wait for a prompt. An Engine is safe for concurrent
 // use. Errors wrap the sentinels of package secret (ErrNotFound,
 // ErrReadOnly, ErrTooLarge, ErrUnavailable, ...) or ErrConflict, and never
-// contain a secret value.
+// contain a secret value. internal/vaulttest is the contract every engine
+// in this module tree runs against its real store.
 type Engine interface {
 	// Info describes the engine.
 	Info() Info

@@ -10,6 +10,7 @@ import (
 
 	"github.com/moneypenny-go/keyring"
 	"github.com/moneypenny-go/keyring/internal/testpeer"
+	"github.com/moneypenny-go/keyring/internal/vaulttest"
 	"github.com/moneypenny-go/keyring/keyctl"
 	"github.com/moneypenny-go/keyring/secret"
 	"github.com/moneypenny-go/keyring/vault"
@@ -20,7 +21,7 @@ func noEnv(string) string { return "" }
 // openFileKeyring opens (creating) a real file keyring.
 func openFileKeyring(t testing.TB, path string) *keyring.Keyring {
 	t.Helper()
-	kr, err := keyring.Open(ctxT(t), keyring.WithEnv(noEnv), keyring.WithBackend(keyring.File),
+	kr, err := keyring.Open(vaulttest.Ctx(t), keyring.WithEnv(noEnv), keyring.WithBackend(keyring.File),
 		keyring.WithPath(path), keyring.WithPassword([]byte("file password")))
 	if err != nil {
 		t.Fatal(err)
@@ -30,14 +31,14 @@ func openFileKeyring(t testing.TB, path string) *keyring.Keyring {
 
 func TestKeyringEngineOnFileKeyring(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "vault.keyring")
-	runEngineSuite(t, func(t *testing.T) vault.Engine {
+	vaulttest.Run(t, func(t *testing.T) vault.Engine {
 		return vault.NewKeyringEngine(openFileKeyring(t, path).Store())
 	})
 }
 
 func TestSingleEntryOnFileKeyring(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "vault.keyring")
-	runEngineSuite(t, func(t *testing.T) vault.Engine {
+	vaulttest.Run(t, func(t *testing.T) vault.Engine {
 		e, err := vault.OpenSingleEntry(openFileKeyring(t, path).Store(), "suite")
 		if err != nil {
 			t.Fatal(err)
@@ -54,7 +55,7 @@ func gnomeKeyring(t *testing.T) (func(t *testing.T) *keyring.Keyring, *testpeer.
 	bus.StartGnomeKeyring(t, "login password")
 	getenv := envFunc(bus.Env())
 	return func(t *testing.T) *keyring.Keyring {
-		kr, err := keyring.Open(ctxT(t), keyring.WithEnv(getenv))
+		kr, err := keyring.Open(vaulttest.Ctx(t), keyring.WithEnv(getenv))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,14 +82,14 @@ func envFunc(env []string) func(string) string {
 // documented schema and attributes.
 func TestKeyringEngineOnGnomeKeyring(t *testing.T) {
 	open, bus := gnomeKeyring(t)
-	runEngineSuite(t, func(t *testing.T) vault.Engine { return vault.NewKeyringEngine(open(t).Store()) })
+	vaulttest.Run(t, func(t *testing.T) vault.Engine { return vault.NewKeyringEngine(open(t).Store()) })
 
 	tool := testpeer.Need(t, "secret-tool")[0]
-	ctx := ctxT(t)
+	ctx := vaulttest.Ctx(t)
 	v := vault.New(vault.NewKeyringEngine(open(t).Store()))
 	defer v.Close()
-	scope := uniqueScope(t, "org")
-	p := mustPath(t, scope, "openai_api_key")
+	scope := vaulttest.UniqueScope(t, "org")
+	p := vaulttest.MustPath(t, scope, "openai_api_key")
 	if err := v.Set(ctx, p, secret.NewString("sk-visible-to-secret-tool"), vault.WithProvider("openai")); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +113,7 @@ func TestKeyringEngineOnGnomeKeyring(t *testing.T) {
 	if out, err := store.CombinedOutput(); err != nil {
 		t.Fatalf("secret-tool store: %v\n%s", err, out)
 	}
-	s, err := v.Get(ctx, mustPath(t, scope, "stored_by_tool"))
+	s, err := v.Get(ctx, vaulttest.MustPath(t, scope, "stored_by_tool"))
 	if err != nil || string(s.Value.Bytes()) != "tool value" || s.UpdatedAt.Year() != 2026 {
 		t.Fatalf("Get of secret-tool's item = %v, %v", s, err)
 	}
@@ -120,7 +121,7 @@ func TestKeyringEngineOnGnomeKeyring(t *testing.T) {
 
 func TestSingleEntryOnGnomeKeyring(t *testing.T) {
 	open, bus := gnomeKeyring(t)
-	runEngineSuite(t, func(t *testing.T) vault.Engine {
+	vaulttest.Run(t, func(t *testing.T) vault.Engine {
 		e, err := vault.OpenSingleEntry(open(t).Store(), "suite")
 		if err != nil {
 			t.Fatal(err)
@@ -139,7 +140,7 @@ func TestSingleEntryOnGnomeKeyring(t *testing.T) {
 // openKeyctl opens a kernel keyring of a name private to this test.
 func openKeyctl(t *testing.T, name string) secret.Store {
 	testpeer.Need(t, "keyctl")
-	st, err := keyctl.Open(ctxT(t), keyctl.WithName(name))
+	st, err := keyctl.Open(vaulttest.Ctx(t), keyctl.WithName(name))
 	if errors.Is(err, secret.ErrUnavailable) {
 		testpeer.Missing(t, "kernel keyring: "+err.Error())
 	}
@@ -153,7 +154,7 @@ func openKeyctl(t *testing.T, name string) secret.Store {
 // keyring, items and all, when the test ends: the user keyring is shared
 // by every process of the uid.
 func keyctlName(t *testing.T, base string) string {
-	name := base + uniqueScope(t, "x")[2:]
+	name := base + vaulttest.UniqueScope(t, "x")[2:]
 	t.Cleanup(func() {
 		st, err := keyctl.Open(context.Background(), keyctl.WithName(name))
 		if err == nil {
@@ -181,20 +182,20 @@ func keyctlSearch(name string) string {
 
 func TestKeyringEngineOnKeyctl(t *testing.T) {
 	name := keyctlName(t, "mp-vault-test-")
-	runEngineSuite(t, func(t *testing.T) vault.Engine {
+	vaulttest.Run(t, func(t *testing.T) vault.Engine {
 		e := vault.NewKeyringEngine(openKeyctl(t, name))
 		if e.Info().Persistent {
 			t.Error("keyctl reported persistent")
 		}
 		return e
-	}, suiteOptions{maxValue: 16 << 10})
+	}, vaulttest.Options{MaxValue: 16 << 10})
 
 	// The real keyctl tool finds our keyring and, in it, the key holding
 	// the secret with its schema.
 	v := vault.New(vault.NewKeyringEngine(openKeyctl(t, name)))
 	defer v.Close()
-	p := mustPath(t, uniqueScope(t, "org"), "seen_by_keyctl")
-	if err := v.Set(ctxT(t), p, secret.NewString("kernel-held")); err != nil {
+	p := vaulttest.MustPath(t, vaulttest.UniqueScope(t, "org"), "seen_by_keyctl")
+	if err := v.Set(vaulttest.Ctx(t), p, secret.NewString("kernel-held")); err != nil {
 		t.Fatal(err)
 	}
 	ring := keyctlSearch(name)
@@ -219,11 +220,11 @@ func TestKeyringEngineOnKeyctl(t *testing.T) {
 
 func TestSingleEntryOnKeyctl(t *testing.T) {
 	name := keyctlName(t, "mp-vault-se-")
-	runEngineSuite(t, func(t *testing.T) vault.Engine {
+	vaulttest.Run(t, func(t *testing.T) vault.Engine {
 		e, err := vault.OpenSingleEntry(openKeyctl(t, name), "suite")
 		if err != nil {
 			t.Fatal(err)
 		}
 		return e
-	}, suiteOptions{maxValue: 8 << 10})
+	}, vaulttest.Options{MaxValue: 8 << 10})
 }

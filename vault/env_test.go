@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moneypenny-go/keyring/internal/vaulttest"
 	"github.com/moneypenny-go/keyring/secret"
 	"github.com/moneypenny-go/keyring/vault"
 )
@@ -35,7 +36,7 @@ func TestEnvEngineReadOnly(t *testing.T) {
 		"PATH=/usr/bin",
 	}
 	v := vault.New(vault.NewEnvEngine("SIDESEAT_SECRET_", environ, 0))
-	ctx := ctxT(t)
+	ctx := vaulttest.Ctx(t)
 	info := v.Info()
 	if info.Engine != vault.EngineEnv || !info.ReadOnly || info.Persistent {
 		t.Fatalf("Info = %+v", info)
@@ -92,7 +93,7 @@ func TestEnvEngineReadOnly(t *testing.T) {
 }
 
 func mustList(t *testing.T, v *vault.Vault, scope string) []vault.Metadata {
-	ms, err := v.List(ctxT(t), scope)
+	ms, err := v.List(vaulttest.Ctx(t), scope)
 	if err != nil {
 		t.Fatal(err)
 	}

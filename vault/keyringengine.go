@@ -78,25 +78,37 @@ func pathQuery(p Path) secret.Attributes {
 	return secret.Attributes{attrSchema: KeyringSchema, attrScope: p.Scope(), attrName: p.Name()}
 }
 
+// vanishRetries bounds how often a read starts over because the items it
+// found were replaced meanwhile (a writer creates the new item, then
+// deletes the old one).
+const vanishRetries = 5
+
 // find returns the newest item at p, its record (no value) and the other
-// items at p (left by a race or an interrupted write).
+// items at p (left by a race or an interrupted write). Items that vanish
+// between the search and the read of their attributes were replaced by a
+// writer: the search is made again.
 func (e *keyringEngine) find(ctx context.Context, p Path) (secret.Item, *Record, []secret.Item, error) {
+	for try := 0; ; try++ {
+		best, rec, others, vanished, err := e.findOnce(ctx, p)
+		if err == nil || !errors.Is(err, secret.ErrNotFound) || !vanished || try == vanishRetries {
+			return best, rec, others, err
+		}
+	}
+}
+
+func (e *keyringEngine) findOnce(ctx context.Context, p Path) (best secret.Item, bestRec *Record, others []secret.Item, vanished bool, err error) {
 	items, err := e.st.SearchItems(ctx, pathQuery(p))
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, false, err
 	}
-	var (
-		best    secret.Item
-		bestRec *Record
-		others  []secret.Item
-	)
 	for _, it := range items {
 		attrs, err := it.Attributes(ctx)
 		if errors.Is(err, secret.ErrNotFound) {
-			continue // deleted meanwhile
+			vanished = true // deleted meanwhile
+			continue
 		}
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, false, err
 		}
 		rec := recordFromAttrs(p, attrs)
 		if best == nil || rec.UpdatedAt.After(bestRec.UpdatedAt) {
@@ -109,9 +121,9 @@ func (e *keyringEngine) find(ctx context.Context, p Path) (secret.Item, *Record,
 		others = append(others, it)
 	}
 	if best == nil {
-		return nil, nil, nil, secret.ErrNotFound
+		return nil, nil, nil, vanished, secret.ErrNotFound
 	}
-	return best, bestRec, others, nil
+	return best, bestRec, others, false, nil
 }
 
 func recordFromAttrs(p Path, a secret.Attributes) *Record {
@@ -146,16 +158,21 @@ func (e *keyringEngine) Stat(ctx context.Context, p Path) (*Record, error) {
 }
 
 func (e *keyringEngine) Read(ctx context.Context, p Path) (*Record, error) {
-	it, rec, _, err := e.find(ctx, p)
-	if err != nil {
-		return nil, err
+	for try := 0; ; try++ {
+		it, rec, _, err := e.find(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		v, err := it.Secret(ctx)
+		if errors.Is(err, secret.ErrNotFound) && try < vanishRetries {
+			continue // replaced between the search and the read
+		}
+		if err != nil {
+			return nil, err
+		}
+		rec.Value = v
+		return rec, nil
 	}
-	v, err := it.Secret(ctx)
-	if err != nil {
-		return nil, err
-	}
-	rec.Value = v
-	return rec, nil
 }
 
 func (e *keyringEngine) Write(ctx context.Context, rec *Record, cond Condition) error {

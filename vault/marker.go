@@ -47,8 +47,8 @@ func (e *BackendChangedError) Error() string {
 func (e *BackendChangedError) Unwrap() error { return ErrBackendChanged }
 
 // markerPath is where the marker lives: WithStateDir, else
-// $XDG_STATE_HOME/moneypenny (~/.local/state/moneypenny, or
-// %LOCALAPPDATA%\moneypenny on Windows).
+// $XDG_STATE_HOME/moneypenny, else on Windows %LOCALAPPDATA%\moneypenny,
+// else ~/.local/state/moneypenny.
 func (c *config) markerPath() string {
 	dir := c.stateDir
 	if dir == "" {

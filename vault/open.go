@@ -25,6 +25,11 @@ const DefaultApp = "moneypenny"
 //     detects (the Keychain, the Credential Manager, the Secret Service,
 //     a sandbox's portal-keyed file).
 //
+// The single-entry engine's item name and the env engine's prefix follow
+// the same order: WithApp / WithEnvPrefix, then MONEYPENNY_VAULT_APP /
+// MONEYPENNY_VAULT_ENV_PREFIX, then the config file, then DefaultApp /
+// DefaultEnvPrefix.
+//
 // The keyring engines' backend is chosen the same way (WithKeyringBackend,
 // MONEYPENNY_BACKEND, "keyring": {"backend"} in the config file, then
 // detection). When it was detected, Open remembers which backend and
@@ -80,6 +85,9 @@ func (c *config) openEngine(ctx context.Context, name string, fc *fileConfig) (E
 		}
 		app := c.app
 		if app == "" {
+			app = c.getenv("MONEYPENNY_VAULT_APP")
+		}
+		if app == "" {
 			app = fc.SingleEntry.App
 		}
 		if app == "" {
@@ -93,6 +101,9 @@ func (c *config) openEngine(ctx context.Context, name string, fc *fileConfig) (E
 		return e, note, nil
 	case EngineEnv:
 		prefix := c.envPrefix
+		if prefix == "" {
+			prefix = c.getenv("MONEYPENNY_VAULT_ENV_PREFIX")
+		}
 		if prefix == "" {
 			prefix = fc.Env.Prefix
 		}

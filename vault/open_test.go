@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/moneypenny-go/keyring/dbusservice"
+	"github.com/moneypenny-go/keyring/internal/vaulttest"
 	"github.com/moneypenny-go/keyring/secret"
 	"github.com/moneypenny-go/keyring/vault"
 )
@@ -45,7 +46,7 @@ func writeConfig(t *testing.T, getenv func(string) string, doc string) {
 // > the config file > auto-detection, each level checked with the ones
 // above it removed.
 func TestEngineChoicePrecedence(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := vaulttest.Ctx(t)
 	open := func(getenv func(string) string, opts ...vault.Option) vault.Info {
 		t.Helper()
 		v, err := vault.Open(ctx, append([]vault.Option{vault.WithEnv(getenv), vault.WithEnviron(nil)}, opts...)...)
@@ -68,6 +69,23 @@ func TestEngineChoicePrecedence(t *testing.T) {
 	if info := open(noEnvVar); info.Engine != "env" || info.Location != "environment variables APP_SECRET_*" || !strings.Contains(info.Note, "config.json") {
 		t.Errorf("config level: %+v", info)
 	}
+	// The env engine's prefix and the single-entry item: option > variable > config file.
+	envPrefix := fileEnv(t, map[string]string{"MONEYPENNY_VAULT_ENV_PREFIX": "FROM_VAR_"})
+	writeConfig(t, envPrefix, `{"vault": {"engine": "env", "env": {"prefix": "FROM_FILE_"}}}`)
+	if info := open(envPrefix); info.Location != "environment variables FROM_VAR_*" {
+		t.Errorf("MONEYPENNY_VAULT_ENV_PREFIX: %+v", info)
+	}
+	if info := open(envPrefix, vault.WithEnvPrefix("FROM_OPTION_")); info.Location != "environment variables FROM_OPTION_*" {
+		t.Errorf("WithEnvPrefix: %+v", info)
+	}
+	app := fileEnv(t, map[string]string{"MONEYPENNY_VAULT_APP": "from-var"})
+	writeConfig(t, app, `{"vault": {"engine": "single-entry", "single_entry": {"app": "from-file"}}}`)
+	if info := open(app); !strings.HasSuffix(info.Location, "item app=from-var") {
+		t.Errorf("MONEYPENNY_VAULT_APP: %+v", info)
+	}
+	if info := open(app, vault.WithApp("from-option")); !strings.HasSuffix(info.Location, "item app=from-option") {
+		t.Errorf("WithApp: %+v", info)
+	}
 	if info := open(fileEnv(t, nil)); info.Engine != "keyring" || !strings.Contains(info.Note, "auto") {
 		t.Errorf("auto level: %+v", info)
 	}
@@ -86,14 +104,14 @@ func TestConfigFileErrorsNameTheFile(t *testing.T) {
 	} {
 		getenv := fileEnv(t, nil)
 		writeConfig(t, getenv, doc)
-		_, err := vault.Open(ctxT(t), vault.WithEnv(getenv))
+		_, err := vault.Open(vaulttest.Ctx(t), vault.WithEnv(getenv))
 		if !errors.Is(err, secret.ErrInvalidArgument) || !strings.Contains(err.Error(), vault.ConfigPath(getenv)) {
 			t.Errorf("config %s: %v", doc, err)
 		}
 	}
 	getenv := fileEnv(t, nil)
 	writeConfig(t, getenv, `{"vault": {"max_value_size": 5, "keyring": {"backend": "keyctl"}}}`)
-	v, err := vault.Open(ctxT(t), vault.WithEnv(getenv))
+	v, err := vault.Open(vaulttest.Ctx(t), vault.WithEnv(getenv))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +119,7 @@ func TestConfigFileErrorsNameTheFile(t *testing.T) {
 	if v.Info().Backend != "file" {
 		t.Errorf("MONEYPENNY_BACKEND must beat the config file's backend: %+v", v.Info())
 	}
-	if err := v.Set(ctxT(t), vault.MustParsePath("global/x"), secret.NewString("123456")); !errors.Is(err, secret.ErrTooLarge) {
+	if err := v.Set(vaulttest.Ctx(t), vault.MustParsePath("global/x"), secret.NewString("123456")); !errors.Is(err, secret.ErrTooLarge) {
 		t.Errorf("config max_value_size not applied: %v", err)
 	}
 }
@@ -112,7 +130,7 @@ func TestEngineFactory(t *testing.T) {
 	getenv := fileEnv(t, map[string]string{"MONEYPENNY_VAULT_ENGINE": "remote"})
 	writeConfig(t, getenv, `{"vault": {"remote": {"prefix": "REMOTE_"}}}`)
 	var got json.RawMessage
-	v, err := vault.Open(ctxT(t), vault.WithEnv(getenv), vault.WithEngineFactory("remote",
+	v, err := vault.Open(vaulttest.Ctx(t), vault.WithEnv(getenv), vault.WithEngineFactory("remote",
 		func(ctx context.Context, section json.RawMessage, getenv func(string) string) (vault.Engine, error) {
 			got = section
 			return vault.NewEnvEngine("REMOTE_", []string{"REMOTE_GLOBAL_K=v"}, 0), nil
@@ -124,7 +142,7 @@ func TestEngineFactory(t *testing.T) {
 	if string(got) != `{"prefix": "REMOTE_"}` {
 		t.Errorf("section = %s", got)
 	}
-	if val, err := v.GetValue(ctxT(t), vault.MustParsePath("global/k")); err != nil || string(val.Bytes()) != "v" {
+	if val, err := v.GetValue(vaulttest.Ctx(t), vault.MustParsePath("global/k")); err != nil || string(val.Bytes()) != "v" {
 		t.Errorf("Get through the factory's engine = %v, %v", val, err)
 	}
 }
@@ -138,7 +156,7 @@ func TestMarkerRefusesChangedBackend(t *testing.T) {
 	_ = open
 	getenv := envFunc(bus.Env())
 	state := t.TempDir()
-	ctx := ctxT(t)
+	ctx := vaulttest.Ctx(t)
 	opts := []vault.Option{vault.WithEnv(getenv), vault.WithStateDir(state)}
 	v, err := vault.Open(ctx, opts...)
 	if err != nil {
@@ -196,7 +214,7 @@ type healthyEngine struct {
 func (h healthyEngine) HealthCheck(ctx context.Context) error { return h.err }
 
 func TestHealthCheck(t *testing.T) {
-	ctx := ctxT(t)
+	ctx := vaulttest.Ctx(t)
 	plain := vault.New(vault.NewEnvEngine("", nil, 0))
 	if err := plain.HealthCheck(ctx); !errors.Is(err, secret.ErrNotSupported) {
 		t.Errorf("HealthCheck without one = %v", err)

@@ -78,8 +78,9 @@ func WithEngineFactory(name string, f Factory) Option {
 }
 
 // WithEnv replaces os.Getenv for everything Open reads from the environment
-// (MONEYPENNY_VAULT_ENGINE, XDG_CONFIG_HOME, XDG_STATE_HOME, HOME,
-// MONEYPENNY_BACKEND, MONEYPENNY_KEYRING); it is passed on to keyring.Open.
+// (MONEYPENNY_VAULT_ENGINE, MONEYPENNY_VAULT_APP, MONEYPENNY_VAULT_ENV_PREFIX,
+// XDG_CONFIG_HOME, XDG_STATE_HOME, HOME, MONEYPENNY_BACKEND,
+// MONEYPENNY_KEYRING); it is passed on to keyring.Open.
 func WithEnv(getenv func(string) string) Option { return func(c *config) { c.getenv = getenv } }
 
 // WithEnviron gives the env engine its variables (KEY=VALUE strings)

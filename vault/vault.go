@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -22,8 +23,10 @@ const DefaultMaxValueSize = 64 << 10
 var ErrExpired = secret.ErrExpired
 
 // maxConflictRetries bounds how often a write that keeps metadata re-reads
-// and retries after losing a race to another writer.
-const maxConflictRetries = 5
+// and retries after losing a race to another writer; the waits between
+// tries grow from 1 ms to 64 ms, with jitter so that the losers of one
+// round do not collide again in the next.
+const maxConflictRetries = 32
 
 // A Vault holds named, scoped secrets with metadata in one Engine. It is
 // safe for concurrent use.
@@ -193,10 +196,26 @@ func (v *Vault) rewrite(ctx context.Context, p Path, explicit *Condition, build 
 			cond = Condition{Version: cur.Version}
 		}
 		err = v.engine.Write(ctx, rec, cond)
-		if explicit == nil && errors.Is(err, ErrConflict) && attempt < maxConflictRetries && ctx.Err() == nil {
-			continue
+		if explicit != nil || !errors.Is(err, ErrConflict) || attempt == maxConflictRetries {
+			return err
 		}
-		return err
+		if err := backoff(ctx, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+// backoff waits before retry attempt+1: a random time below 2^attempt ms,
+// capped at 64 ms.
+func backoff(ctx context.Context, attempt int) error {
+	limit := time.Millisecond << min(attempt, 6)
+	t := time.NewTimer(time.Duration(rand.Int64N(int64(limit))) + time.Millisecond/4)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

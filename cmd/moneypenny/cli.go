@@ -19,6 +19,9 @@ type ioEnv struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// lookupEnv tells an empty variable from an unset one; nil falls back
+	// to getenv, where empty means unset.
+	lookupEnv func(string) (string, bool)
 }
 
 // Exit codes, as secret-tool's.
@@ -53,6 +56,8 @@ type globals struct {
 	noUnlockCache bool
 	timeout       time.Duration
 	version       bool
+
+	allowEmptyPassword bool
 }
 
 // register adds the global options to fs. A `name` in backquotes is the
@@ -60,10 +65,11 @@ type globals struct {
 func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.backend, "backend", g.backend, "use backend `NAME`: secret-service, file, keyctl, keychain, credential-manager (or MONEYPENNY_BACKEND)")
 	fs.StringVar(&g.keyringPath, "keyring", g.keyringPath, "file keyring at `PATH` (or MONEYPENNY_KEYRING)")
-	fs.IntVar(&g.passwordFD, "password-fd", g.passwordFD, "read the file keyring password from file descriptor `N` (or MONEYPENNY_PASSWORD)")
+	fs.IntVar(&g.passwordFD, "password-fd", g.passwordFD, "read the file keyring password from the first line of file descriptor `N` (MONEYPENNY_PASSWORD wins)")
 	fs.StringVar(&g.collection, "collection", g.collection, "Secret Service collection `ALIAS` or object path (default: the \"default\" alias)")
 	fs.StringVar(&g.appID, "app-id", g.appID, "open the keyring of the Flatpak app `ID` from the host")
 	fs.BoolVar(&g.noUnlockCache, "no-unlock-cache", g.noUnlockCache, "do not cache the file keyring's derived key in the kernel keyring (or MONEYPENNY_UNLOCK_CACHE=0)")
+	fs.BoolVar(&g.allowEmptyPassword, "allow-empty-password", g.allowEmptyPassword, "accept an empty password (or MONEYPENNY_ALLOW_EMPTY_PASSWORD=1)")
 	fs.DurationVar(&g.timeout, "timeout", g.timeout, "give up after `DURATION` (default 2m; prompts count)")
 	fs.BoolVar(&g.version, "version", g.version, "print the version and exit")
 }
@@ -72,6 +78,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 type cli struct {
 	io ioEnv
 	g  globals
+	pw passwords // the keyring password as read (password.go)
 	// table is the verb table (commands()); path is the command being run
 	// in it: the verb, then its sub-verb if any.
 	table []*command
@@ -120,6 +127,7 @@ func run(ctx context.Context, args []string, env ioEnv) int {
 // runTable is run with the verb table given, for tests of the machinery.
 func runTable(ctx context.Context, table []*command, args []string, env ioEnv) int {
 	c := &cli{io: env, g: globals{passwordFD: -1, timeout: 2 * time.Minute}, table: table}
+	defer c.pw.wipe()
 	fs := flag.NewFlagSet("moneypenny", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	c.g.register(fs)
@@ -156,8 +164,11 @@ func runTable(ctx context.Context, table []*command, args []string, env ioEnv) i
 	ctx, cancel := context.WithTimeout(ctx, c.g.timeout)
 	defer cancel()
 	err = cmd.run(ctx, c, operands)
-	var ue usageError
-	var ec exitCode
+	var (
+		ue usageError
+		ie interruptedError
+		ec exitCode
+	)
 	switch {
 	case err == nil:
 		return exitOK
@@ -167,8 +178,13 @@ func runTable(ctx context.Context, table []*command, args []string, env ioEnv) i
 		return int(ec)
 	case errors.As(err, &ue):
 		return c.usage(ue.msg)
+	case errors.As(err, &ie):
+		fmt.Fprintf(env.stderr, "moneypenny: %s\n", ie)
+		return ie.exitCode()
 	default:
-		fmt.Fprintf(env.stderr, "moneypenny: %s\n", explain(err))
+		// A wrong password met after Open (a file re-keyed meanwhile) is
+		// the keyring password's too.
+		fmt.Fprintf(env.stderr, "moneypenny: %s\n", explain(wrongPassword(err, c.pw.from)))
 		return exitFailure
 	}
 }
@@ -207,8 +223,6 @@ func (c *cli) usage(msg string) int {
 func explain(err error) string {
 	msg := err.Error()
 	switch {
-	case errors.Is(err, keyring.ErrWrongPassword):
-		msg += " (check MONEYPENNY_PASSWORD / --password-fd)"
 	case errors.Is(err, keyring.ErrDismissed):
 		msg += " (the prompt was cancelled)"
 	case errors.Is(err, keyring.ErrUnavailable):
@@ -237,6 +251,12 @@ func attrPairs(args []string, need bool) (keyring.Attributes, error) {
 		}
 		attrs[args[i]] = args[i+1]
 	}
+	// Refused here too, not only when a backend writes, so a query that no
+	// item can match (lookup, clear, search) says why instead of finding
+	// nothing: the Secret Service and the file format hold UTF-8 only.
+	if err := attrs.Validate(); err != nil {
+		return nil, usageError{err.Error()}
+	}
 	return attrs, nil
 }
 
@@ -258,12 +278,21 @@ func (c *cli) selection() []keyring.Option {
 
 // open opens the keyring the flags and environment select.
 func (c *cli) open(ctx context.Context, extra ...keyring.Option) (*keyring.Keyring, error) {
-	return keyring.Open(ctx, append(c.keyringOptions(), extra...)...)
+	opts, from, err := c.keyringOptions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kr, err := keyring.Open(ctx, append(opts, extra...)...)
+	if err != nil {
+		return nil, c.namePasswordInput(err, from)
+	}
+	return kr, nil
 }
 
 // keyringOptions are open's options: the selection, the app keyring, the
-// unlock cache and the password prompt.
-func (c *cli) keyringOptions() []keyring.Option {
+// unlock cache and the password inputs; from names the input a supplied
+// password came from, for namePasswordInput.
+func (c *cli) keyringOptions(ctx context.Context) ([]keyring.Option, string, error) {
 	opts := c.selection()
 	if c.g.appID != "" {
 		opts = append(opts, keyring.WithAppID(c.g.appID), keyring.WithAppSecretFunc(appSecretViaSandbox(c.io.getenv)))
@@ -271,7 +300,31 @@ func (c *cli) keyringOptions() []keyring.Option {
 	if !c.g.noUnlockCache && c.io.getenv("MONEYPENNY_UNLOCK_CACHE") != "0" {
 		opts = append(opts, keyring.WithUnlockCache(unlockCacheTTL))
 	}
-	return append(opts, keyring.WithPasswordFunc(c.passwordFunc("Password for the keyring: ")))
+	var from string
+	if c.usesPassword() {
+		pw, src, err := c.suppliedPassword(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		if pw != nil {
+			opts = append(opts, keyring.WithPassword(pw))
+		}
+		from = src
+	}
+	if c.allowEmpty() {
+		opts = append(opts, keyring.WithAllowEmptyPassword())
+	}
+	opts = append(opts, keyring.WithPasswordFunc(c.promptKeyringPassword), keyring.WithNewPasswordFunc(c.promptNewKeyringPassword))
+	return opts, from, nil
+}
+
+// namePasswordInput names, in a wrong-password error of an open with
+// keyringOptions, the input the password came from (from, else the prompt).
+func (c *cli) namePasswordInput(err error, from string) error {
+	if from == "" {
+		from = c.pw.from // typed at the prompt
+	}
+	return wrongPassword(err, from)
 }
 
 // unlockCacheTTL is how long the CLI keeps a file keyring's derived key in
@@ -291,14 +344,4 @@ func (c *cli) warnIfVolatile(kr *keyring.Keyring) {
 func isTerminal(stream any) bool {
 	f, ok := stream.(*os.File)
 	return ok && termIsTerminal(int(f.Fd()))
-}
-
-func trimOneNewline(b []byte) []byte {
-	if n := len(b); n > 0 && b[n-1] == '\n' {
-		b = b[:n-1]
-		if n := len(b); n > 0 && b[n-1] == '\r' {
-			b = b[:n-1]
-		}
-	}
-	return b
 }

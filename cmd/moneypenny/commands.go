@@ -140,6 +140,7 @@ func commands() []*command {
 		readCommand(),
 		runCommand(),
 		injectCommand(),
+		rotationCommand(),
 		{
 			name:     "help",
 			synopsis: "[VERB [SUB-VERB]]",

@@ -15,28 +15,27 @@ import (
 // when path is empty) and where to read more.
 func writeUsage(w io.Writer, table, path []*command) {
 	if len(path) == 0 {
-		lines := usageLines("moneypenny", table)
-		for i, l := range lines {
-			if i == 0 {
-				fmt.Fprintf(w, "usage: %s\n", l)
-			} else {
-				fmt.Fprintf(w, "       %s\n", l)
-			}
-		}
+		writeUsageLines(w, usageLines("moneypenny", table))
 		fmt.Fprintln(w, "global options (anywhere on the line; -- ends the options):")
 		writeOptions(w, globalOptions())
+		fmt.Fprint(w, passwordsHelp)
 		fmt.Fprintln(w, "Run 'moneypenny help VERB' for a verb's options and an example.")
 		return
 	}
 	prefix := "moneypenny " + pathName(path[:len(path)-1])
-	for i, l := range usageLines(strings.TrimSpace(prefix), path[len(path)-1:]) {
+	writeUsageLines(w, usageLines(strings.TrimSpace(prefix), path[len(path)-1:]))
+	fmt.Fprintf(w, "Run 'moneypenny help %s' for its options and an example.\n", pathName(path))
+}
+
+// writeUsageLines writes lines under one "usage:", aligned.
+func writeUsageLines(w io.Writer, lines []string) {
+	for i, l := range lines {
 		if i == 0 {
 			fmt.Fprintf(w, "usage: %s\n", l)
 		} else {
 			fmt.Fprintf(w, "       %s\n", l)
 		}
 	}
-	fmt.Fprintf(w, "Run 'moneypenny help %s' for its options and an example.\n", pathName(path))
 }
 
 // usageLines are "prefix name synopsis" for each visible command of table,
@@ -70,13 +69,7 @@ func writeHelp(w io.Writer, table, path []*command) {
 	}
 	cmd := path[len(path)-1]
 	prefix := strings.TrimSpace("moneypenny " + pathName(path[:len(path)-1]))
-	for i, l := range usageLines(prefix, []*command{cmd}) {
-		if i == 0 {
-			fmt.Fprintf(w, "usage: %s\n", l)
-		} else {
-			fmt.Fprintf(w, "       %s\n", l)
-		}
-	}
+	writeUsageLines(w, usageLines(prefix, []*command{cmd}))
 	fmt.Fprintf(w, "\n%s\n", cmd.summary)
 	if cmd.details != "" {
 		fmt.Fprintf(w, "\n%s\n", cmd.details)
@@ -154,9 +147,18 @@ func writeOptions(w io.Writer, fs *flag.FlagSet) {
 func optionSpelling(f *flag.Flag) string {
 	placeholder, _ := flag.UnquoteUsage(f)
 	if isBool(f) || placeholder == "" {
-		return "--" + f.Name
+		return dashed(f.Name)
 	}
-	return "--" + f.Name + " " + strings.ToUpper(placeholder)
+	return dashed(f.Name) + " " + strings.ToUpper(placeholder)
+}
+
+// dashed spells an option as the help shows it: "--name", or "-i" for a
+// one-letter option (inject's -i and -o). Both spellings parse.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 func optionUsage(f *flag.Flag) string {

@@ -29,18 +29,19 @@ func TestHelp(t *testing.T) {
 		}
 		viaHelp := must(t, mp(t, env, "", "help", cmd.name), 0)
 		viaFlag := must(t, mp(t, env, "", cmd.name, "--help"), 0)
-		short := []string{cmd.name, "a", "-h"}
-		if len(cmd.subs) > 0 { // an operand there would name a sub-verb
-			short = []string{cmd.name, "-h"}
+		operand := []string{cmd.name, "a", "-h"}
+		if len(cmd.subs) > 0 {
+			// The word after a verb with sub-verbs names a sub-verb.
+			operand = []string{cmd.name, "-h"}
 		}
-		viaShort := must(t, mp(t, env, "", short...), 0)
+		viaShort := must(t, mp(t, env, "", operand...), 0)
 		if viaHelp.stdout != viaFlag.stdout || viaHelp.stdout != viaShort.stdout {
 			t.Errorf("help %s, %s --help and %s a -h differ:\n%s\n---\n%s\n---\n%s", cmd.name, cmd.name, cmd.name,
 				viaHelp.stdout, viaFlag.stdout, viaShort.stdout)
 		}
 		out := viaHelp.stdout
 		wants := []string{"usage: moneypenny " + cmd.name, cmd.summary, "global options:", "--backend NAME", "example:\n  "}
-		verbOptions([]*command{cmd}).VisitAll(func(f *flag.Flag) { wants = append(wants, "--"+f.Name) })
+		verbOptions([]*command{cmd}).VisitAll(func(f *flag.Flag) { wants = append(wants, dashed(f.Name)) })
 		for _, want := range wants {
 			if !strings.Contains(out, want) {
 				t.Errorf("help %s lacks %q:\n%s", cmd.name, want, out)
@@ -139,6 +140,12 @@ func TestCompletion(t *testing.T) {
 		{line: "moneypenny lookup service ", not: []string{"store", "--backend"}},
 	}
 
+	kfile := filepath.Join(dir, "k.keyring")
+	if err := os.WriteFile(kfile, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fileCase := tc{line: "moneypenny lookup a b --keyring " + filepath.Join(dir, "k."), want: []string{kfile}}
+
 	t.Run("bash", func(t *testing.T) {
 		testpeer.Need(t, "bash")
 		p := script("bash")
@@ -146,17 +153,13 @@ func TestCompletion(t *testing.T) {
 		if err != nil || strings.TrimSpace(string(out)) != "complete -F _moneypenny moneypenny" {
 			t.Fatalf("complete -p moneypenny: %v: %s", err, out)
 		}
-		for _, c := range append(cases, tc{line: "moneypenny --backend=f", want: []string{"file"}}) {
+		for _, c := range append(cases, fileCase, tc{line: "moneypenny --backend=f", want: []string{"file"}}) {
 			// COMP_WORDS as bash splits the line (at "=" too).
 			words := strings.Fields(strings.ReplaceAll(c.line, "=", " = "))
 			if strings.HasSuffix(c.line, " ") {
 				words = append(words, "")
 			}
-			quoted := make([]string, len(words))
-			for i, w := range words {
-				quoted[i] = shQuote(w)
-			}
-			prog := "source " + p + "\nCOMP_WORDS=(" + strings.Join(quoted, " ") + ")\nCOMP_CWORD=$((${#COMP_WORDS[@]}-1))\n_moneypenny\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
+			prog := "source " + p + "\nCOMP_WORDS=(" + shQuoteAll(words) + ")\nCOMP_CWORD=$((${#COMP_WORDS[@]}-1))\n_moneypenny\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
 			out, err := exec.Command("bash", "-c", prog).CombinedOutput()
 			checkCompletion(t, c.line, string(out), err, c.want, c.not)
 		}
@@ -173,18 +176,15 @@ func TestCompletion(t *testing.T) {
 		}
 		// compadd and _files only work inside a completion widget: stand-ins
 		// print what they were given.
-		for _, c := range append(cases, tc{line: "moneypenny --backend=", want: []string{"file"}}) {
+		for _, c := range append(cases, tc{line: "moneypenny --backend=", want: []string{"file"}},
+			tc{line: "moneypenny lookup a b --keyring ", want: []string{"FILES"}}) {
 			words := strings.Fields(c.line)
 			if strings.HasSuffix(c.line, " ") {
 				words = append(words, "")
 			}
-			quoted := make([]string, len(words))
-			for i, w := range words {
-				quoted[i] = shQuote(w)
-			}
 			prog := "autoload -U compinit && compinit -u -D\nsource " + p + "\n" +
 				"compadd() { [[ $1 == -- ]] && shift; print -rl -- \"$@\"; }\n_files() { print -r -- FILES; }\ncompset() { :; }\n" +
-				"words=(" + strings.Join(quoted, " ") + ")\nCURRENT=${#words}\n_moneypenny\n"
+				"words=(" + shQuoteAll(words) + ")\nCURRENT=${#words}\n_moneypenny\n"
 			out, err := exec.Command("zsh", "-fc", prog).CombinedOutput()
 			// zsh filters by the prefix itself; keep what matches.
 			prefix := words[len(words)-1]
@@ -200,7 +200,7 @@ func TestCompletion(t *testing.T) {
 		if out, err := exec.Command("fish", "-n", p).CombinedOutput(); err != nil {
 			t.Fatalf("fish -n: %v: %s", err, out)
 		}
-		for _, c := range append(cases, tc{line: "moneypenny --backend=f", want: []string{"--backend=file"}}) {
+		for _, c := range append(cases, fileCase, tc{line: "moneypenny --backend=f", want: []string{"--backend=file"}}) {
 			out, err := exec.Command("fish", "--no-config", "-c", "source "+p+"; complete -C"+shQuote(c.line)).CombinedOutput()
 			var words []string
 			for _, l := range strings.Split(string(out), "\n") {

@@ -29,8 +29,8 @@ func injectCommand() *command {
 
 func injectFlags(fs *flag.FlagSet, c *cli) {
 	vaultEngineFlags(fs, c)
-	fs.StringVar(&c.vault.in, "i", "", "read the template from `TEMPLATE` (default stdin)")
-	fs.StringVar(&c.vault.out, "o", "", "write the result to `OUT`, mode 0600, atomically (default stdout)")
+	fs.StringVar(&c.vault.in, "i", "", "read the template from `FILE` (default stdin)")
+	fs.StringVar(&c.vault.out, "o", "", "write the result to `FILE`, mode 0600, atomically (default stdout)")
 }
 
 // maxTemplate bounds the template read.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -156,7 +157,15 @@ func vaultTable(got *[]string) []*command {
 			{name: "get", synopsis: "NAME", summary: "Print a named secret.", example: "moneypenny vault get db/password", run: record("get")},
 		},
 	}
-	return append(commands(), vault)
+	// The real vault verb gives way to this stand-in, which records what
+	// the parser hands it.
+	var table []*command
+	for _, c := range commands() {
+		if c.name != vault.name {
+			table = append(table, c)
+		}
+	}
+	return append(table, vault)
 }
 
 // TestSubVerbs: a verb with sub-verbs parses, helps and completes from its
@@ -227,4 +236,33 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestNonUTF8Attributes: an attribute name or value that is not UTF-8 is a
+// usage error for every verb that takes attributes, and nothing is
+// written. It used to be stored, then shown with replacement characters.
+func TestNonUTF8Attributes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.keyring")
+	env := fileEnv(t, path, "pw")
+	for _, args := range [][]string{
+		{"store", "--label=L", "service", "caf\xe9"},
+		{"store", "--label=L", "n\xff", "v"},
+		{"store", "--label=caf\xe9", "n", "v"},
+		{"lookup", "service", "caf\xe9"},
+		{"search", "--all", "service", "caf\xe9"},
+		{"clear", "service", "caf\xe9"},
+		{"list", "service", "caf\xe9"},
+	} {
+		r := must(t, mp(t, env, "s", args...), 2)
+		if !strings.Contains(r.stderr, "not valid UTF-8") {
+			t.Errorf("%q: %q", args, r.stderr)
+		}
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("a refused store wrote the keyring: %v", err)
+	}
+	must(t, mp(t, env, "s", "store", "--label=L", "service", "café"), 0)
+	if got := must(t, mp(t, env, "", "lookup", "service", "café"), 0).stdout; got != "s" {
+		t.Fatalf("UTF-8 attribute: %q", got)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/moneypenny-go/keyring/secret"
 	"github.com/moneypenny-go/keyring/vault"
@@ -41,6 +42,10 @@ func runFlags(fs *flag.FlagSet, c *cli) {
 	fs.StringVar(&c.vault.envFile, "env-file", "", "also read variables from `FILE` (KEY=VALUE lines)")
 	fs.BoolVar(&c.vault.noMasking, "no-masking", false, "do not mask secrets in COMMAND's piped output")
 }
+
+// orphanedPipeDelay is how long run still copies a child's masked output
+// after the child exited, for a grandchild that keeps the pipe open.
+const orphanedPipeDelay = 2 * time.Second
 
 // maxEnvFile bounds --env-file.
 const maxEnvFile = 1 << 20
@@ -84,6 +89,9 @@ func cmdRun(ctx context.Context, c *cli, args []string) error {
 	}
 	cmd.Stdout = attach(c.io.stdout)
 	cmd.Stderr = attach(c.io.stderr)
+	// A child that leaves a background process holding the masked pipes
+	// (a daemon it started) must not keep us waiting once it has exited.
+	cmd.WaitDelay = orphanedPipeDelay
 	return c.supervise(cmd, maskers)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/moneypenny-go/keyring"
@@ -19,6 +18,9 @@ func cmdStore(ctx context.Context, c *cli, args []string) error {
 	}
 	if c.label == "" {
 		return usageError{"must specify a label for the new item"}
+	}
+	if !utf8.ValidString(c.label) {
+		return usageError{"the label is not valid UTF-8"}
 	}
 	kr, err := c.open(ctx)
 	if err != nil {
@@ -102,7 +104,7 @@ func cmdSearch(ctx context.Context, c *cli, args []string) error {
 	if !c.all && len(items) > 1 {
 		items = items[:1]
 	}
-	descs := describeItems(ctx, kr, items, true)
+	descs := describeItems(ctx, kr, items, true, c.unlock)
 	if c.json {
 		return writeJSON(c.io.stdout, descs)
 	}
@@ -116,7 +118,7 @@ func cmdSearch(ctx context.Context, c *cli, args []string) error {
 // secret, times and schema on stdout, the attributes on stderr.
 func writeItemBlock(c *cli, d itemDescription) {
 	out := c.io.stdout
-	fmt.Fprintf(out, "[%s]\n", itemPathForSecretTool(d.Path))
+	fmt.Fprintf(out, "[%s]\n", d.header)
 	fmt.Fprintf(out, "label = %s\n", d.Label)
 	// An empty secret prints no line.
 	if d.Secret != nil && *d.Secret != "" {
@@ -142,13 +144,3 @@ func writeItemBlock(c *cli, d itemDescription) {
 // printable reports whether a secret can be shown as text (secret-tool shows
 // only UTF-8 secrets).
 func printable(b []byte) bool { return utf8.Valid(b) }
-
-// itemPathForSecretTool is how secret-tool shows an item: the last component of
-// its object path with the slash ("/2" for .../collection/login/2), or
-// "no path" for the file backend.
-func itemPathForSecretTool(path string) string {
-	if path == "" {
-		return "no path"
-	}
-	return path[strings.LastIndex(path, "/"):]
-}

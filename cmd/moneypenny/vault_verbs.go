@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -30,8 +31,8 @@ type vaultOptions struct {
 // vaultEngineFlags are the options that choose and configure the engine.
 func vaultEngineFlags(fs *flag.FlagSet, c *cli) {
 	fs.StringVar(&c.vault.engine, "engine", "", "vault engine `NAME`: keyring, single-entry, env, hcvault (or MONEYPENNY_VAULT_ENGINE, or the config file)")
-	fs.StringVar(&c.vault.app, "app", "", "the single-entry engine's item `NAME` (default moneypenny)")
-	fs.StringVar(&c.vault.envPrefix, "env-prefix", "", "the env engine's variable `PREFIX` (default MONEYPENNY_SECRET_)")
+	fs.StringVar(&c.vault.app, "app", "", "the single-entry engine's item `NAME` (or MONEYPENNY_VAULT_APP; default moneypenny)")
+	fs.StringVar(&c.vault.envPrefix, "env-prefix", "", "the env engine's variable `PREFIX` (or MONEYPENNY_VAULT_ENV_PREFIX; default MONEYPENNY_SECRET_)")
 }
 
 const vaultDetails = "The engine is --engine, else MONEYPENNY_VAULT_ENGINE, else \"engine\" in\n" +
@@ -109,7 +110,11 @@ func vaultSetFlags(fs *flag.FlagSet, c *cli) {
 
 // openVault opens the vault the flags, environment and config file choose.
 func (c *cli) openVault(ctx context.Context) (*vault.Vault, error) {
-	opts := []vault.Option{vault.WithEnv(c.io.getenv), vault.WithKeyringOptions(c.keyringOptions()...), hcvault.Register()}
+	kopts, from, err := c.keyringOptions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opts := []vault.Option{vault.WithEnv(c.io.getenv), vault.WithKeyringOptions(kopts...), hcvault.Register()}
 	if c.vault.engine != "" {
 		opts = append(opts, vault.WithEngineName(c.vault.engine))
 	}
@@ -125,7 +130,11 @@ func (c *cli) openVault(ctx context.Context) (*vault.Vault, error) {
 	if c.vault.envPrefix != "" {
 		opts = append(opts, vault.WithEnvPrefix(c.vault.envPrefix))
 	}
-	return vault.Open(ctx, opts...)
+	v, err := vault.Open(ctx, opts...)
+	if err != nil {
+		return nil, c.namePasswordInput(err, from)
+	}
+	return v, nil
 }
 
 // onePath parses the single PATH operand.
@@ -141,6 +150,10 @@ func onePath(args []string) (vault.Path, error) {
 }
 
 func cmdVaultSet(ctx context.Context, c *cli, args []string) error {
+	if len(args) > 1 {
+		// Other users can read a command line: the secret never goes there.
+		return usageError{"expected only PATH: the secret is read from stdin or a hidden prompt, never from the command line"}
+	}
 	p, err := onePath(args)
 	if err != nil {
 		return err
@@ -161,13 +174,26 @@ func cmdVaultSet(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer v.Close()
-	b, err := c.readSecretInput(ctx)
+	if info := v.Info(); info.ReadOnly {
+		// Say so before asking for a secret that cannot be kept.
+		return fmt.Errorf("vault set %s: the %s engine (%s) is read-only: %w", p, info.Engine, info.Location, secret.ErrReadOnly)
+	}
+	var b []byte
+	if f, ok := c.io.stdin.(*os.File); ok && isTerminal(f) {
+		b, err = readHidden(ctx, f, c.io.stderr, "Secret for "+p.String()+": ")
+	} else {
+		b, err = c.readSecretInput(ctx)
+	}
 	if err != nil {
 		return err
 	}
-	val := secret.New(trimOneNewline(b))
 	defer secret.Wipe(b)
-	if info := v.Info(); !info.Persistent && !info.ReadOnly {
+	if len(trimOneNewline(b)) == 0 {
+		// Almost always a mistake (an unset variable, </dev/null).
+		return fmt.Errorf("vault set %s: the secret is empty (nothing on stdin): %w", p, secret.ErrInvalidArgument)
+	}
+	val := secret.New(trimOneNewline(b))
+	if info := v.Info(); !info.Persistent {
 		fmt.Fprintf(c.io.stderr, "moneypenny: warning: the %s engine (%s) is not persistent: this secret will be gone after a reboot\n", info.Engine, info.Backend)
 	}
 	return v.Set(ctx, p, val, opts...)
@@ -428,4 +454,16 @@ func cmdRead(ctx context.Context, c *cli, args []string) error {
 	}
 	defer val.Wipe()
 	return c.printSecret(val.Bytes())
+}
+
+// trimOneNewline drops one trailing "\n" or "\r\n": what echo and a
+// here-string add to a piped secret.
+func trimOneNewline(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+		if n := len(b); n > 0 && b[n-1] == '\r' {
+			b = b[:n-1]
+		}
+	}
+	return b
 }

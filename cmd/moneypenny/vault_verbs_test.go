@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moneypenny-go/keyring"
 	"github.com/moneypenny-go/keyring/dbusservice"
 )
 
@@ -58,6 +59,11 @@ func TestVaultVerbs(t *testing.T) {
 		t.Fatalf("get of nothing: %+v", r)
 	}
 
+	r = must(t, mp(t, env, "", "vault", "set", "global/k", "the-secret"), 2)
+	if !strings.Contains(r.stderr, "never from the command line") {
+		t.Fatalf("set with a value operand: %s", r.stderr)
+	}
+	must(t, mp(t, env, "", "vault", "exists", "global/k"), 1)
 	r = must(t, mp(t, env, "x", "vault", "set", "org/../etc/passwd"), 2)
 	if !strings.Contains(r.stderr, `".." is not allowed`) {
 		t.Fatalf("set of a .. path: %s", r.stderr)
@@ -73,6 +79,10 @@ func TestVaultVerbs(t *testing.T) {
 	}
 	must(t, mp(t, env, "", "vault", "exists", "global/lapsed"), 0)
 	must(t, mp(t, env, "x", "vault", "set", "--expires", "soon", "global/x"), 2)
+	if r := must(t, mp(t, env, "\n", "vault", "set", "global/empty"), 1); !strings.Contains(r.stderr, "empty") {
+		t.Fatalf("empty secret: %s", r.stderr)
+	}
+	must(t, mp(t, env, "", "vault", "exists", "global/empty"), 1)
 }
 
 // TestVaultEngines: the env engine is read-only from the CLI too, with
@@ -86,7 +96,7 @@ func TestVaultEngines(t *testing.T) {
 		t.Fatalf("env engine get = %q", r.stdout)
 	}
 	r = must(t, mp(t, envEngine, "x", "vault", "set", "global/jwt_signing_key"), 1)
-	if !strings.Contains(r.stderr, "read-only") || !strings.Contains(r.stderr, "MONEYPENNY_SECRET_GLOBAL_JWT_SIGNING_KEY") {
+	if !strings.Contains(r.stderr, "read-only") || !strings.Contains(r.stderr, "MONEYPENNY_SECRET_*") {
 		t.Fatalf("env engine set: %s", r.stderr)
 	}
 	must(t, mp(t, env, "one", "vault", "set", "--engine", "single-entry", "--app", "sideseat", "global/a"), 0)
@@ -251,4 +261,79 @@ func envValue(env []string, key string) string {
 		}
 	}
 	return v
+}
+
+// vaultMatrix is the verb matrix's part for vault, read, run and inject:
+// each on the backend b, the Windows build under Wine included.
+func vaultMatrix(t *testing.T, b matrixBackend, tag string) {
+	t.Helper()
+	p := "matrix/" + tag + "/api_key"
+	r := must(t, b.run(t, "matrix-value\n", "vault", "set", "--provider", "prov", "--expires", "30d", p), 0)
+	if b.volatile != strings.Contains(r.stderr, "not persistent") || r.stdout != "" {
+		t.Errorf("vault set on %s: %+v", b.name, r)
+	}
+	if r := must(t, b.run(t, "", "vault", "get", p), 0); r.stdout != "matrix-value" {
+		t.Errorf("vault get on %s: %+v", b.name, r)
+	}
+	var got struct{ Provider, Value string }
+	r = must(t, b.run(t, "", "vault", "get", "--json", p), 0)
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || got.Value != "matrix-value" || got.Provider != "prov" {
+		t.Errorf("vault get --json on %s: %v: %s", b.name, err, r.stdout)
+	}
+	var list []map[string]any
+	r = must(t, b.run(t, "", "vault", "list", "--json", "matrix/"+tag), 0)
+	if err := json.Unmarshal([]byte(r.stdout), &list); err != nil || len(list) != 1 || strings.Contains(r.stdout, "matrix-value") {
+		t.Errorf("vault list --json on %s: %v: %s", b.name, err, r.stdout)
+	}
+	if r := must(t, b.run(t, "", "vault", "info", "--json"), 0); !strings.Contains(r.stdout, `"backend": "`+b.name+`"`) {
+		t.Errorf("vault info on %s: %s", b.name, r.stdout)
+	}
+	if r := must(t, b.run(t, "", "read", "vault://"+p), 0); r.stdout != "matrix-value" {
+		t.Errorf("read on %s: %+v", b.name, r)
+	}
+	if r := must(t, b.run(t, "k = {{ vault://"+p+" }}\n", "inject"), 0); r.stdout != "k = matrix-value\n" {
+		t.Errorf("inject on %s: %+v", b.name, r)
+	}
+	envFile := filepath.Join(t.TempDir(), "matrix.env")
+	if err := os.WriteFile(envFile, []byte("MATRIX_KEY=vault://"+p+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	child := []string{"sh", "-c", `echo "k=$MATRIX_KEY"; exit 3`}
+	if b.name == keyring.CredentialManager { // the Windows build: cmd, and the file through Wine's Z: drive
+		envFile = "Z:" + envFile
+		child = []string{"cmd", "/c", "echo k=%MATRIX_KEY%& exit 3"}
+	}
+	r = must(t, b.run(t, "", append([]string{"run", "--env-file", envFile, "--"}, child...)...), 3)
+	if strings.TrimRight(r.stdout, "\r\n") != "k=<concealed by moneypenny>" {
+		t.Errorf("run on %s: %+v", b.name, r)
+	}
+	must(t, b.run(t, "", "vault", "rm", p), 0)
+	must(t, b.run(t, "", "vault", "exists", p), 1)
+}
+
+// TestVaultInFlatpak: inside a (fake) Flatpak the vault verbs use the
+// sandbox's portal-keyed file keyring, where libsecret's secret-tool in the
+// same sandbox finds the items by the schema; nothing reaches the host
+// collection; from the host --app-id reads them.
+func TestVaultInFlatpak(t *testing.T) {
+	d := startDesktop(t)
+	app := d.bus.Flatpak(t, "org.example.MpVault")
+	must(t, d.in(t, app, "sk-sandboxed\n", moneypennyBin, "vault", "set", "--provider", "openai", "org/acme/openai_api_key"), 0)
+	if got := must(t, d.in(t, app, "", moneypennyBin, "vault", "get", "org/acme/openai_api_key"), 0).stdout; got != "sk-sandboxed" {
+		t.Fatalf("vault get in the sandbox = %q", got)
+	}
+	info := must(t, d.in(t, app, "", moneypennyBin, "vault", "info", "--json"), 0).stdout
+	if !strings.Contains(info, `"backend": "file"`) || !strings.Contains(info, app.KeyringPath()) {
+		t.Fatalf("vault info in the sandbox: %s", info)
+	}
+	r := must(t, libsecretIn(t, app, "", "search", "xdg:schema", "io.github.moneypenny.Vault", "scope", "org/acme"), 0)
+	if !strings.Contains(r.stdout, "secret = sk-sandboxed") {
+		t.Fatalf("libsecret in the sandbox does not find the vault item:\n%s", r.stdout)
+	}
+	if r := d.onHost(t, "", secretToolPath(t), "search", "--all", "xdg:schema", "io.github.moneypenny.Vault"); r.stdout != "" {
+		t.Fatalf("the sandboxed vault leaked to the host collection:\n%s", r.stdout)
+	}
+	if got := must(t, d.onHost(t, "", moneypennyBin, "--app-id", "org.example.MpVault", "read", "vault://org/acme/openai_api_key"), 0).stdout; got != "sk-sandboxed" {
+		t.Fatalf("--app-id on the host reads %q", got)
+	}
 }

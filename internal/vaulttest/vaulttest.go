@@ -1,4 +1,14 @@
-package vault_test
+// Package vaulttest is the behavioural contract every writable vault.Engine
+// must meet, run through a vault.Vault: round trip with metadata, created_at
+// kept on overwrite, UpdateValue keeping metadata, expiry (an error, never a
+// deletion), Delete and Exists, List by scope without values, fallback order,
+// conditional writes, a second writer on the same store, the value limit and
+// Expand. The keyring, single-entry and remote engines all run it.
+//
+// Each subtest works under a scope of its own (UniqueScope), so the suite can
+// run against a shared store (a real gnome-keyring, a Vault server) without
+// touching anything else in it.
+package vaulttest
 
 import (
 	"bytes"
@@ -16,41 +26,47 @@ import (
 	"github.com/moneypenny-go/keyring/vault"
 )
 
-// clock is a settable time source for expiry tests.
-type clock struct {
+// Clock is a settable time source for expiry tests: pass Now to
+// vault.WithClock.
+type Clock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
+// NewClock returns a Clock at 2026-03-01 12:00 UTC.
+func NewClock() *Clock { return &Clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
 
-func (c *clock) now() time.Time {
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *clock) advance(d time.Duration) {
+// Advance moves the clock on by d.
+func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
 }
 
-func ctxT(t testing.TB) context.Context {
+// Ctx is a context for one test: a minute, cancelled when it ends.
+func Ctx(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	return ctx
 }
 
-// uniqueScope returns a scope no other test (or earlier run) uses, so the
-// suite can run against a shared store such as a real gnome-keyring.
-func uniqueScope(t testing.TB, base string) string {
+// UniqueScope returns base plus a random segment: a scope no other test (or
+// earlier run) uses, so the suite can run against a shared store.
+func UniqueScope(t testing.TB, base string) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return base + "/t" + hex.EncodeToString(b[:])
 }
 
-func mustPath(t testing.TB, scope, name string) vault.Path {
+// MustPath is vault.NewPath that fails the test on error.
+func MustPath(t testing.TB, scope, name string) vault.Path {
 	t.Helper()
 	p, err := vault.NewPath(scope, name)
 	if err != nil {
@@ -59,39 +75,40 @@ func mustPath(t testing.TB, scope, name string) vault.Path {
 	return p
 }
 
-// engineFactory opens a fresh engine on the store under test.
-type engineFactory func(t *testing.T) vault.Engine
+// Factory opens a fresh engine on the store under test; every engine it
+// returns must see the same records (two Vaults on one store act as two
+// processes). The suite closes them.
+type Factory func(t *testing.T) vault.Engine
 
-// suiteOptions are what a store may differ in.
-type suiteOptions struct {
-	// maxValue is the value limit to run with (the kernel keyring holds
-	// less than DefaultMaxValueSize); 0 keeps the default.
-	maxValue int
+// Options are what a store may differ in.
+type Options struct {
+	// MaxValue is the value limit to run with (the kernel keyring holds
+	// less than vault.DefaultMaxValueSize); 0 keeps the default.
+	MaxValue int
 }
 
-// runEngineSuite is the behaviour every writable engine must show through
-// a Vault: the model of issue 13 checked on each real store.
-func runEngineSuite(t *testing.T, open engineFactory, opts ...suiteOptions) {
-	var o suiteOptions
+// Run runs the suite against the engines open returns.
+func Run(t *testing.T, open Factory, opts ...Options) {
+	var o Options
 	if len(opts) > 0 {
 		o = opts[0]
 	}
 	max := vault.DefaultMaxValueSize
-	if o.maxValue > 0 {
-		max = o.maxValue
+	if o.MaxValue > 0 {
+		max = o.MaxValue
 	}
-	newVault := func(t *testing.T) (*vault.Vault, *clock) {
-		c := newClock()
-		v := vault.New(open(t), vault.WithClock(c.now), vault.WithMaxValueSize(max))
+	newVault := func(t *testing.T) (*vault.Vault, *Clock) {
+		c := NewClock()
+		v := vault.New(open(t), vault.WithClock(c.Now), vault.WithMaxValueSize(max))
 		t.Cleanup(func() { v.Close() })
 		return v, c
 	}
 	t.Run("RoundTripWithMetadata", func(t *testing.T) {
 		v, c := newVault(t)
-		ctx := ctxT(t)
-		p := mustPath(t, uniqueScope(t, "org"), "openai_api_key")
+		ctx := Ctx(t)
+		p := MustPath(t, UniqueScope(t, "org"), "openai_api_key")
 		val := []byte("\x00\x01\xffsEcReT")
-		exp := c.now().Add(90 * 24 * time.Hour)
+		exp := c.Now().Add(90 * 24 * time.Hour)
 		if err := v.Set(ctx, p, secret.New(append([]byte(nil), val...)), vault.WithProvider("openai"), vault.ExpiresAt(exp)); err != nil {
 			t.Fatal(err)
 		}
@@ -103,7 +120,7 @@ func runEngineSuite(t *testing.T, open engineFactory, opts ...suiteOptions) {
 		if !bytes.Equal(s.Value.Bytes(), val) {
 			t.Fatalf("value = %x, want %x", s.Value.Bytes(), val)
 		}
-		if s.Path != p || s.Provider != "openai" || !s.ExpiresAt.Equal(exp) || !s.CreatedAt.Equal(c.now()) || !s.UpdatedAt.Equal(c.now()) {
+		if s.Path != p || s.Provider != "openai" || !s.ExpiresAt.Equal(exp) || !s.CreatedAt.Equal(c.Now()) || !s.UpdatedAt.Equal(c.Now()) {
 			t.Fatalf("metadata = %+v", s.Metadata)
 		}
 		if out := fmt.Sprintf("%v %+v %#v", s, s, s); strings.Contains(out, "sEcReT") {
@@ -112,13 +129,13 @@ func runEngineSuite(t *testing.T, open engineFactory, opts ...suiteOptions) {
 	})
 	t.Run("SetKeepsCreatedAt", func(t *testing.T) {
 		v, c := newVault(t)
-		ctx := ctxT(t)
-		p := mustPath(t, uniqueScope(t, "project"), "webhook_secret")
-		created := c.now()
+		ctx := Ctx(t)
+		p := MustPath(t, UniqueScope(t, "project"), "webhook_secret")
+		created := c.Now()
 		if err := v.Set(ctx, p, secret.NewString("one"), vault.WithProvider("github")); err != nil {
 			t.Fatal(err)
 		}
-		c.advance(time.Hour)
+		c.Advance(time.Hour)
 		if err := v.Set(ctx, p, secret.NewString("two")); err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +143,7 @@ func runEngineSuite(t *testing.T, open engineFactory, opts ...suiteOptions) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if string(s.Value.Bytes()) != "two" || !s.CreatedAt.Equal(created) || !s.UpdatedAt.Equal(c.now()) || s.Provider != "" {
+		if string(s.Value.Bytes()) != "two" || !s.CreatedAt.Equal(created) || !s.UpdatedAt.Equal(c.Now()) || s.Provider != "" {
 			t.Fatalf("after overwrite: %q %+v (created should stay %v; Set replaces the provider)", s.Value.Bytes(), s.Metadata, created)
 		}
 		list, err := v.List(ctx, p.Scope())
@@ -136,14 +153,14 @@ func runEngineSuite(t *testing.T, open engineFactory, opts ...suiteOptions) {
 	})
 	t.Run("UpdateValueKeepsMetadata", func(t *testing.T) {
 		v, c := newVault(t)
-		ctx := ctxT(t)
-		p := mustPath(t, uniqueScope(t, "user"), "personal_token")
-		exp := c.now().Add(24 * time.Hour)
-		created := c.now()
+		ctx := Ctx(t)
+		p := MustPath(t, UniqueScope(t, "user"), "personal_token")
+		exp := c.Now().Add(24 * time.Hour)
+		created := c.Now()
 		if err := v.Set(ctx, p, secret.NewString("v1"), vault.WithProvider("gitlab"), vault.ExpiresAt(exp)); err != nil {
 			t.Fatal(err)
 		}
-		c.advance(time.Minute)
+		c.Advance(time.Minute)
 		if err := v.UpdateValue(ctx, p, secret.NewString("v2")); err != nil {
 			t.Fatal(err)
 		}
@@ -151,25 +168,25 @@ func runEngineSuite(t *testing.T, open engineFactory, opts ...suiteOptions) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if string(s.Value.Bytes()) != "v2" || s.Provider != "gitlab" || !s.ExpiresAt.Equal(exp) || !s.CreatedAt.Equal(created) || !s.UpdatedAt.Equal(c.now()) {
+		if string(s.Value.Bytes()) != "v2" || s.Provider != "gitlab" || !s.ExpiresAt.Equal(exp) || !s.CreatedAt.Equal(created) || !s.UpdatedAt.Equal(c.Now()) {
 			t.Fatalf("after UpdateValue: %q %+v", s.Value.Bytes(), s.Metadata)
 		}
-		missing := mustPath(t, p.Scope(), "missing")
+		missing := MustPath(t, p.Scope(), "missing")
 		if err := v.UpdateValue(ctx, missing, secret.NewString("x")); !errors.Is(err, secret.ErrNotFound) {
 			t.Fatalf("UpdateValue of a missing secret = %v, want ErrNotFound", err)
 		}
 	})
 	t.Run("ExpiredIsAnErrorAndKept", func(t *testing.T) {
 		v, c := newVault(t)
-		ctx := ctxT(t)
-		p := mustPath(t, uniqueScope(t, "org"), "short_lived")
+		ctx := Ctx(t)
+		p := MustPath(t, UniqueScope(t, "org"), "short_lived")
 		if err := v.Set(ctx, p, secret.NewString("soon gone"), vault.ExpiresIn(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := v.Get(ctx, p); err != nil {
 			t.Fatalf("Get before expiry: %v", err)
 		}
-		c.advance(time.Hour)
+		c.Advance(time.Hour)
 		_, err := v.Get(ctx, p)
 		var ee *vault.ExpiredError
 		if !errors.Is(err, vault.ErrExpired) || !errors.As(err, &ee) || ee.Path != p {
@@ -182,7 +199,7 @@ func runEngineSuite(t *testing.T, open engineFactory, opts ...suiteOptions) {
 			t.Fatalf("Exists after expiry = %v, %v: reading must not delete", ok, err)
 		}
 		list, _ := v.List(ctx, p.Scope())
-		if len(list) != 1 || !list[0].Expired(c.now()) {
+		if len(list) != 1 || !list[0].Expired(c.Now()) {
 			t.Fatalf("List after expiry = %+v", list)
 		}
 		// Renewal in place: UpdateValue works on an expired secret and
@@ -196,8 +213,8 @@ func runEngineSuite(t *testing.T, open engineFactory, opts ...suiteOptions) {
 	})
 	t.Run("DeleteAndExists", func(t *testing.T) {
 		v, _ := newVault(t)
-		ctx := ctxT(t)
-		p := mustPath(t, uniqueScope(t, "global"), "jwt_signing_key")
+		ctx := Ctx(t)
+		p := MustPath(t, UniqueScope(t, "global"), "jwt_signing_key")
 		if ok, err := v.Exists(ctx, p); ok || err != nil {
 			t.Fatalf("Exists before Set = %v, %v", ok, err)
 		}
@@ -219,8 +236,8 @@ func runEngineSuite(t *testing.T, open engineFactory, opts ...suiteOptions) {
 	})
 	t.Run("ListScopeMetadataOnly", func(t *testing.T) {
 		v, _ := newVault(t)
-		ctx := ctxT(t)
-		base := uniqueScope(t, "org")
+		ctx := Ctx(t)
+		base := UniqueScope(t, "org")
 		for _, p := range []string{base + "/a", base + "/team/b", base + "x/c", base + "/d"} {
 			if err := v.Set(ctx, vault.MustParsePath(p), secret.NewString("value-of-"+p), vault.WithProvider("prov")); err != nil {
 				t.Fatal(err)
@@ -250,11 +267,11 @@ func runEngineSuite(t *testing.T, open engineFactory, opts ...suiteOptions) {
 	})
 	t.Run("FallbackOrder", func(t *testing.T) {
 		v, c := newVault(t)
-		ctx := ctxT(t)
-		id := uniqueScope(t, "x")[2:]
+		ctx := Ctx(t)
+		id := UniqueScope(t, "x")[2:]
 		proj, org, glob := vault.ProjectScope(id), vault.OrgScope(id), "global/"+id
 		set := func(scope, val string, opts ...vault.SetOption) {
-			if err := v.Set(ctx, mustPath(t, scope, "api_key"), secret.NewString(val), opts...); err != nil {
+			if err := v.Set(ctx, MustPath(t, scope, "api_key"), secret.NewString(val), opts...); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -274,7 +291,7 @@ func runEngineSuite(t *testing.T, open engineFactory, opts ...suiteOptions) {
 		if val, sc, err := get(); err != nil || val != "from-project" || sc != proj {
 			t.Fatalf("fallback = %q from %s, %v; want the project's", val, sc, err)
 		}
-		c.advance(time.Minute)
+		c.Advance(time.Minute)
 		if _, _, err := get(); !errors.Is(err, vault.ErrExpired) {
 			t.Fatalf("fallback past an expired project secret = %v, want ErrExpired (no silent fall-through)", err)
 		}
@@ -284,8 +301,8 @@ func runEngineSuite(t *testing.T, open engineFactory, opts ...suiteOptions) {
 	})
 	t.Run("ConditionalWrites", func(t *testing.T) {
 		v, c := newVault(t)
-		ctx := ctxT(t)
-		p := mustPath(t, uniqueScope(t, "org"), "cas")
+		ctx := Ctx(t)
+		p := MustPath(t, UniqueScope(t, "org"), "cas")
 		if err := v.Set(ctx, p, secret.NewString("1"), vault.IfAbsent()); err != nil {
 			t.Fatal(err)
 		}
@@ -296,7 +313,7 @@ func runEngineSuite(t *testing.T, open engineFactory, opts ...suiteOptions) {
 		if err != nil || st.Version == "" {
 			t.Fatalf("Stat = %+v, %v", st, err)
 		}
-		c.advance(time.Second)
+		c.Advance(time.Second)
 		if err := v.Set(ctx, p, secret.NewString("3"), vault.IfVersion(st.Version)); err != nil {
 			t.Fatal(err)
 		}
@@ -311,8 +328,8 @@ func runEngineSuite(t *testing.T, open engineFactory, opts ...suiteOptions) {
 		// Two Vaults on the same store, as two processes would have.
 		v1, _ := newVault(t)
 		v2, _ := newVault(t)
-		ctx := ctxT(t)
-		p := mustPath(t, uniqueScope(t, "org"), "shared")
+		ctx := Ctx(t)
+		p := MustPath(t, UniqueScope(t, "org"), "shared")
 		if err := v1.Set(ctx, p, secret.NewString("first"), vault.WithProvider("p")); err != nil {
 			t.Fatal(err)
 		}
@@ -339,10 +356,41 @@ func runEngineSuite(t *testing.T, open engineFactory, opts ...suiteOptions) {
 			t.Fatalf("created_at after three writers: %+v, want %v", got, st.CreatedAt)
 		}
 	})
+	t.Run("ConcurrentWriters", func(t *testing.T) {
+		v, _ := newVault(t)
+		ctx := Ctx(t)
+		p := MustPath(t, UniqueScope(t, "org"), "busy")
+		if err := v.Set(ctx, p, secret.NewString("start"), vault.WithProvider("p")); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- v.UpdateValue(ctx, p, secret.NewString(fmt.Sprintf("writer-%d", i)))
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatalf("concurrent UpdateValue: %v", err)
+			}
+		}
+		s, err := v.Get(ctx, p)
+		if err != nil || !strings.HasPrefix(string(s.Value.Bytes()), "writer-") || s.Provider != "p" {
+			t.Fatalf("after concurrent updates: %v, %v", s, err)
+		}
+		if list, _ := v.List(ctx, p.Scope()); len(list) != 1 {
+			t.Fatalf("%d records for one path after concurrent updates", len(list))
+		}
+	})
 	t.Run("OversizedValue", func(t *testing.T) {
 		v, _ := newVault(t)
-		ctx := ctxT(t)
-		p := mustPath(t, uniqueScope(t, "org"), "big")
+		ctx := Ctx(t)
+		p := MustPath(t, UniqueScope(t, "org"), "big")
 		if err := v.Set(ctx, p, secret.New(make([]byte, max))); err != nil {
 			t.Fatalf("a value of exactly the limit: %v", err)
 		}
@@ -356,9 +404,9 @@ func runEngineSuite(t *testing.T, open engineFactory, opts ...suiteOptions) {
 	})
 	t.Run("Expand", func(t *testing.T) {
 		v, _ := newVault(t)
-		ctx := ctxT(t)
-		sc := uniqueScope(t, "org")
-		a, b := mustPath(t, sc, "a"), mustPath(t, sc, "b")
+		ctx := Ctx(t)
+		sc := UniqueScope(t, "org")
+		a, b := MustPath(t, sc, "a"), MustPath(t, sc, "b")
 		_ = v.Set(ctx, a, secret.NewString("AAA"))
 		_ = v.Set(ctx, b, secret.NewString("BBB"))
 		in := "x=" + a.Ref().String() + "\ny={{ " + b.Ref().String() + " }}.\nz=" + a.Ref().String() + "\n"
