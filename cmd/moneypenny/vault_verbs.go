@@ -13,6 +13,7 @@ import (
 
 	"github.com/moneypenny-go/keyring/secret"
 	"github.com/moneypenny-go/keyring/vault"
+	"github.com/moneypenny-go/keyring/vault/dpapi"
 	"github.com/moneypenny-go/keyring/vault/hcvault"
 )
 
@@ -30,7 +31,7 @@ type vaultOptions struct {
 
 // vaultEngineFlags are the options that choose and configure the engine.
 func vaultEngineFlags(fs *flag.FlagSet, c *cli) {
-	fs.StringVar(&c.vault.engine, "engine", "", "vault engine `NAME`: keyring, single-entry, env, hcvault (or MONEYPENNY_VAULT_ENGINE, or the config file)")
+	fs.StringVar(&c.vault.engine, "engine", "", "vault engine `NAME`: keyring, single-entry, env, dpapi-file, hcvault (or MONEYPENNY_VAULT_ENGINE, or the config file)")
 	fs.StringVar(&c.vault.app, "app", "", "the single-entry engine's item `NAME` (or MONEYPENNY_VAULT_APP; default moneypenny)")
 	fs.StringVar(&c.vault.envPrefix, "env-prefix", "", "the env engine's variable `PREFIX` (or MONEYPENNY_VAULT_ENV_PREFIX; default MONEYPENNY_SECRET_)")
 }
@@ -114,7 +115,8 @@ func (c *cli) openVault(ctx context.Context) (*vault.Vault, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []vault.Option{vault.WithEnv(c.io.getenv), vault.WithKeyringOptions(kopts...), hcvault.Register()}
+	// dpapi-file is Windows only; elsewhere choosing it fails with ErrNotSupported.
+	opts := []vault.Option{vault.WithEnv(c.io.getenv), vault.WithKeyringOptions(kopts...), dpapi.Register(), hcvault.Register()}
 	if c.vault.engine != "" {
 		opts = append(opts, vault.WithEngineName(c.vault.engine))
 	}
