@@ -64,6 +64,12 @@ echo "== go test -race ./..."
 go_test_flags=(-race -count=1 -timeout 30m)
 CGO_ENABLED=1 go test "${go_test_flags[@]}" ./...
 
+# The HashiCorp Vault engine against the real Vault core in-process: a
+# nested module, so the library never requires github.com/hashicorp/vault
+# (a cold build downloads ~466 MiB and needs ~3.3 GB of memory).
+echo "== vault/hcvault against the in-process Vault core (nested module)"
+(cd vault/hcvault/vaulttest && go vet ./... && staticcheck ./... && CGO_ENABLED=1 go test "${go_test_flags[@]}" ./...)
+
 # The race detector slows every writer several times over, which hides the
 # races between processes that these tests are about (it once hid a lost
 # update between our writers and libsecret): run them at full speed too.
