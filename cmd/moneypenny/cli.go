@@ -94,6 +94,7 @@ type cli struct {
 	fromFile string
 	yes      bool
 	vault    vaultOptions // vault, read, run, inject (vault_verbs.go)
+	serve    serveOptions
 }
 
 func jsonFlag(fs *flag.FlagSet, c *cli) { fs.BoolVar(&c.json, "json", false, "print JSON") }
