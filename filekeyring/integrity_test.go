@@ -144,6 +144,20 @@ func TestAllItemsCorruptIsNotAWrongPassword(t *testing.T) {
 	}
 }
 
+// TestReadFileAllItemsCorrupt: ReadFile (migrate --from-file) reports a file
+// whose items were all tampered with as corrupt, not as a wrong password, and
+// still refuses a wrong password.
+func TestReadFileAllItemsCorrupt(t *testing.T) {
+	path := swappedFile(t)
+	recs, err := ReadFile(path, []byte("pw"))
+	if !errors.Is(err, secret.ErrCorrupt) || errors.Is(err, secret.ErrWrongPassword) || len(recs) != 0 {
+		t.Fatalf("ReadFile = %d records, %v; want ErrCorrupt", len(recs), err)
+	}
+	if _, err := ReadFile(path, []byte("wrong")); !errors.Is(err, secret.ErrWrongPassword) {
+		t.Fatalf("a wrong password: %v", err)
+	}
+}
+
 // TestLibsecretItemsAreConsistent: everything libsecret's secret-tool
 // writes passes the attribute check, whatever the attributes.
 func TestLibsecretItemsAreConsistent(t *testing.T) {
