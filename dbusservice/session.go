@@ -91,44 +91,71 @@ func (s *Service) openSession(ctx context.Context) (*session, error) {
 	return &session{path: path}, nil
 }
 
+// dhAttempts bounds how often openDH redoes an exchange whose shared
+// secret begins with a zero byte; each attempt has a 1 in 256 chance of
+// that, so eight in a row means something else is wrong.
+const dhAttempts = 8
+
+// openDH opens a DH session. An exchange whose shared secret begins with a
+// zero byte is redone with a fresh key pair: gnome-keyring derives the key
+// from the padded secret and kwalletd 5 from the unpadded one, so only the
+// other exchanges give a key every provider agrees on (see
+// dhsession.PrivateKey.SharedKeyUnambiguous).
 func (s *Service) openDH(ctx context.Context) (*session, error) {
+	for range dhAttempts {
+		ss, again, err := s.openDHOnce(ctx)
+		if !again {
+			return ss, err
+		}
+	}
+	return nil, fmt.Errorf("dbusservice: open session: %d exchanges in a row gave a shared secret with a leading zero byte: %w", dhAttempts, secret.ErrCorrupt)
+}
+
+// openDHOnce makes one exchange; again reports an ambiguous shared secret,
+// whose session it has closed.
+func (s *Service) openDHOnce(ctx context.Context) (ss *session, again bool, err error) {
 	key, err := dhsession.GenerateKey(dhsession.Oakley1024(), nil)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer key.Wipe()
 	// The input must be a variant holding ay: gnome-keyring answers
 	// InvalidArgs to anything else.
 	body, err := s.call(ctx, servicePath, ifaceService+".OpenSession", dhsession.Algorithm, dbus.MakeVariant(key.PublicKey()))
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	out, ok1 := arg[dbus.Variant](body, 0)
 	path, ok2 := arg[dbus.ObjectPath](body, 1)
 	if !ok1 || !ok2 || !exactly(body, 2) || !validPath(path) {
-		return nil, malformed("OpenSession", "(v, o)")
+		return nil, false, malformed("OpenSession", "(v, o)")
 	}
-	c, err := dhCipher(key, out)
-	if err != nil {
+	c, unambiguous, err := dhCipher(key, out)
+	if err != nil || !unambiguous {
 		s.closeSessionPath(path)
-		return nil, err
+		return nil, err == nil, err
 	}
-	return &session{path: path, cipher: c}, nil
+	return &session{path: path, cipher: c}, false, nil
 }
 
 // dhCipher derives the session's AES key from the service's OpenSession
-// output, its public key.
-func dhCipher(key *dhsession.PrivateKey, out dbus.Variant) (*dhsession.Cipher, error) {
+// output, its public key; unambiguous is false (and the cipher nil) when
+// services could disagree on the key.
+func dhCipher(key *dhsession.PrivateKey, out dbus.Variant) (c *dhsession.Cipher, unambiguous bool, err error) {
 	peer, ok := variantOf[[]byte](out)
 	if !ok {
-		return nil, malformed("OpenSession", "the service's public key as a variant holding ay")
+		return nil, false, malformed("OpenSession", "the service's public key as a variant holding ay")
 	}
-	aesKey, err := key.SharedKey(peer)
+	aesKey, unambiguous, err := key.SharedKeyUnambiguous(peer)
 	if err != nil {
-		return nil, wrapf(err, "open session")
+		return nil, false, wrapf(err, "open session")
 	}
 	defer secret.Wipe(aesKey)
-	return dhsession.NewCipher(aesKey)
+	if !unambiguous {
+		return nil, false, nil
+	}
+	c, err = dhsession.NewCipher(aesKey)
+	return c, err == nil, err
 }
 
 // closeSessionPath closes a session the client will not use. It is cleanup:
