@@ -353,7 +353,8 @@ func TestFakeMalformedReplies(t *testing.T) {
 				return func(map[string]string) (map[string]string, *dbus.Error) { return map[string]string{}, nil }
 			},
 			do: op(func(ctx context.Context, s *Service) error {
-				_, err := (&Collection{svc: s, path: fakeColl}).SearchItems(ctx, nil)
+				// A non-empty query: an empty one reads the Items property.
+				_, err := (&Collection{svc: s, path: fakeColl}).SearchItems(ctx, secret.Attributes{"a": "b"})
 				return err
 			})},
 		{name: "Item.Delete bool", method: "Item.Delete",

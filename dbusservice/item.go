@@ -2,6 +2,7 @@ package dbusservice
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -50,24 +51,70 @@ func (it *Item) Attributes(ctx context.Context) (secret.Attributes, error) {
 	return a, err
 }
 
-// SetAttributes replaces the item's attributes with exactly attrs.
+// SetAttributes replaces the item's attributes with exactly attrs (the
+// provider may add its own, such as KeePassXC's Title or Uuid). What the
+// service stored is read back: KeePassXC merges the new attributes into
+// the old and never removes one, and then SetAttributes fails with an error
+// wrapping secret.ErrNotSupported rather than claim a success.
 func (it *Item) SetAttributes(ctx context.Context, attrs secret.Attributes) error {
 	if err := checkAttributes(attrs); err != nil {
 		return err
 	}
-	return it.set(ctx, "Attributes", attrMap(attrs))
+	if err := it.set(ctx, "Attributes", attrMap(attrs)); err != nil {
+		return err
+	}
+	have, err := it.Attributes(ctx)
+	if err != nil {
+		return wrapf(err, "SetAttributes: read back")
+	}
+	return checkStored(it, have, attrs)
 }
 
+// set writes one property of an unlocked item.
 func (it *Item) set(ctx context.Context, name string, value any) error {
+	if err := it.ensureUnlocked(ctx); err != nil {
+		return err
+	}
 	err := it.svc.unlockAndRetry(ctx, it.path, func() error {
 		return it.svc.setProperty(ctx, it.path, ifaceItem, name, value)
 	})
 	return err
 }
 
+// ensureUnlocked unlocks the item before a write or delete (see locked.go:
+// kwalletd 5 reports success for writes to a locked item that it ignores).
+func (it *Item) ensureUnlocked(ctx context.Context) error {
+	return it.svc.ensureUnlocked(ctx, it.path, ifaceItem, "item")
+}
+
 // Secret reads the item's secret through the connection's session. The
-// caller owns the returned value and should Wipe it.
+// caller owns the returned value and should Wipe it. A locked item is
+// unlocked first when auto-unlock is on and is secret.ErrLocked otherwise;
+// an empty secret is returned only when the item is unlocked and its
+// secret is empty (kwalletd 5 answers a locked item's GetSecret with an
+// empty secret).
 func (it *Item) Secret(ctx context.Context) (*secret.Value, error) {
+	v, err := it.readSecret(ctx)
+	if err != nil || v.Len() > 0 {
+		return v, err
+	}
+	if err := it.ensureUnlocked(ctx); err != nil {
+		return nil, err
+	}
+	if v, err = it.readSecret(ctx); err != nil || v.Len() > 0 {
+		return v, err
+	}
+	// Still empty: either truly empty, or the unlock did not hold.
+	if locked, err := it.IsLocked(ctx); err != nil || locked {
+		if err == nil {
+			err = fmt.Errorf("dbusservice: item %s is locked: %w", it.path, secret.ErrLocked)
+		}
+		return nil, err
+	}
+	return v, nil
+}
+
+func (it *Item) readSecret(ctx context.Context) (*secret.Value, error) {
 	var v *secret.Value
 	err := it.svc.unlockAndRetry(ctx, it.path, func() error {
 		return it.svc.withSession(ctx, func(ss *session) error {
@@ -90,9 +137,13 @@ func (it *Item) Secret(ctx context.Context) (*secret.Value, error) {
 	return v, nil
 }
 
-// SetSecret replaces the item's secret (and content type).
+// SetSecret replaces the item's secret (and content type). A locked item is
+// unlocked first when auto-unlock is on and is secret.ErrLocked otherwise.
 func (it *Item) SetSecret(ctx context.Context, v *secret.Value) error {
 	if err := checkString("content type", v.ContentType()); err != nil {
+		return err
+	}
+	if err := it.ensureUnlocked(ctx); err != nil {
 		return err
 	}
 	err := it.svc.unlockAndRetry(ctx, it.path, func() error {
@@ -122,7 +173,12 @@ func (it *Item) Modified(ctx context.Context) (time.Time, error) {
 }
 
 // Delete deletes the item (the service may prompt; gnome-keyring does not).
+// A locked item is unlocked first when auto-unlock is on and is
+// secret.ErrLocked otherwise.
 func (it *Item) Delete(ctx context.Context) error {
+	if err := it.ensureUnlocked(ctx); err != nil {
+		return err
+	}
 	return it.svc.unlockAndRetry(ctx, it.path, func() error {
 		body, err := it.svc.call(ctx, it.path, ifaceItem+".Delete")
 		if err != nil {
@@ -138,8 +194,11 @@ func (it *Item) IsLocked(ctx context.Context) (bool, error) {
 	return b, err
 }
 
-// Lock locks the item (with gnome-keyring: its whole collection).
-func (it *Item) Lock(ctx context.Context) error { return it.svc.Lock(ctx, it.path) }
+// Lock locks the item (with gnome-keyring: its whole collection). Locking
+// a locked item succeeds.
+func (it *Item) Lock(ctx context.Context) error {
+	return it.svc.lockIdempotent(ctx, it.path, ifaceItem)
+}
 
 // Unlock unlocks the item, prompting if the service must.
 func (it *Item) Unlock(ctx context.Context) error {

@@ -311,7 +311,8 @@ func (s *Service) Item(path dbus.ObjectPath) *Item { return &Item{svc: s, path: 
 
 // GetSecrets reads the secrets of many items in one GetSecrets call (one
 // round trip instead of one per item). Items that are locked or gone are left
-// out of the map: unlock them first. The caller owns the values and should
+// out of the map (also on kwalletd 5, which answers for a locked item with
+// an empty secret): unlock them first. The caller owns the values and should
 // Wipe them.
 func (s *Service) GetSecrets(ctx context.Context, items ...*Item) (map[dbus.ObjectPath]*secret.Value, error) {
 	out := make(map[dbus.ObjectPath]*secret.Value, len(items))
@@ -355,6 +356,9 @@ func (s *Service) GetSecrets(ctx context.Context, items ...*Item) (map[dbus.Obje
 		}
 		return nil
 	})
+	if err == nil {
+		err = s.dropLockedEmpty(ctx, out)
+	}
 	if err != nil {
 		for _, v := range out {
 			v.Wipe()
@@ -362,6 +366,25 @@ func (s *Service) GetSecrets(ctx context.Context, items ...*Item) (map[dbus.Obje
 		return nil, err
 	}
 	return out, nil
+}
+
+// dropLockedEmpty removes the empty secrets of locked items from a
+// GetSecrets answer: kwalletd 5 answers for locked items with an empty
+// secret instead of leaving them out.
+func (s *Service) dropLockedEmpty(ctx context.Context, got map[dbus.ObjectPath]*secret.Value) error {
+	for p, v := range got {
+		if v.Len() > 0 {
+			continue
+		}
+		locked, err := s.boolProperty(ctx, p, ifaceItem, "Locked")
+		if err != nil {
+			return wrapf(err, "GetSecrets: item %s", p)
+		}
+		if locked {
+			delete(got, p)
+		}
+	}
+	return nil
 }
 
 func isNotFound(err error) bool { return errors.Is(err, secret.ErrNotFound) }
