@@ -3,6 +3,7 @@ package dbusservice
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -84,7 +85,36 @@ func (it *Item) set(ctx context.Context, name string, value any) error {
 // ensureUnlocked unlocks the item before a write or delete (see locked.go:
 // kwalletd 5 reports success for writes to a locked item that it ignores).
 func (it *Item) ensureUnlocked(ctx context.Context) error {
+	err := it.svc.ensureUnlocked(ctx, it.path, ifaceItem, "item")
+	if !isNotFound(err) {
+		return err
+	}
+	if err := it.lockedAway(ctx, err); err != nil {
+		return err
+	}
 	return it.svc.ensureUnlocked(ctx, it.path, ifaceItem, "item")
+}
+
+// lockedAway looks at an item the service does not know (err wraps
+// secret.ErrNotFound): KeePassXC removes the objects of a locked database's
+// items, so an item whose collection is locked and lists no items is
+// locked, not gone. Then the collection is unlocked when auto-unlock is on
+// (nil: try again) and the result is secret.ErrLocked otherwise; in every
+// other case err is returned as it is.
+func (it *Item) lockedAway(ctx context.Context, err error) error {
+	i := strings.LastIndexByte(string(it.path), '/')
+	if i <= 0 {
+		return err
+	}
+	c := &Collection{svc: it.svc, path: it.path[:i]}
+	hidden, herr := c.hidesItems(ctx)
+	if herr != nil || !hidden {
+		return err
+	}
+	if !it.svc.o.autoUnlock {
+		return fmt.Errorf("dbusservice: item %s is locked (collection %s shows no items until unlocked): %w", it.path, c.path, secret.ErrLocked)
+	}
+	return it.svc.unlockOne(ctx, c.path, ifaceCollection, "collection")
 }
 
 // Secret reads the item's secret through the connection's session. The
@@ -95,6 +125,12 @@ func (it *Item) ensureUnlocked(ctx context.Context) error {
 // empty secret).
 func (it *Item) Secret(ctx context.Context) (*secret.Value, error) {
 	v, err := it.readSecret(ctx)
+	if isNotFound(err) {
+		if err = it.lockedAway(ctx, err); err != nil {
+			return nil, err
+		}
+		v, err = it.readSecret(ctx)
+	}
 	if err != nil || v.Len() > 0 {
 		return v, err
 	}

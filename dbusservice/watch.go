@@ -2,6 +2,7 @@ package dbusservice
 
 import (
 	"context"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
@@ -71,6 +72,7 @@ func (s *Service) watch(ctx context.Context, collection dbus.ObjectPath, stop <-
 		return nil, wrapf(err, "watch: subscribe")
 	}
 	out := make(chan secret.Event, 16)
+	var dedupe eventDedupe // one change, one event (see watchdedupe.go)
 	go func() {
 		defer close(out)
 		defer unsubscribe()
@@ -85,7 +87,7 @@ func (s *Service) watch(ctx context.Context, collection dbus.ObjectPath, stop <-
 					return // connection closed
 				}
 				ev, ok := toEvent(sig, collection)
-				if !ok {
+				if !ok || !dedupe.fresh(ev, time.Now()) {
 					continue
 				}
 				select {

@@ -143,3 +143,29 @@ func TestWatchEndsOnClose(t *testing.T) {
 		t.Fatal("Watch channel not closed by Service.Close")
 	}
 }
+
+// TestEventDedupe: the repeats of one event within dedupeWindow of each
+// other are dropped, an event after a quiet window and events of other
+// items or kinds pass.
+func TestEventDedupe(t *testing.T) {
+	var d eventDedupe
+	t0 := time.Unix(1700000000, 0)
+	a := secret.Event{Kind: secret.ItemChanged, ItemID: "/a"}
+	steps := []struct {
+		ev   secret.Event
+		at   time.Duration
+		want bool
+	}{
+		{a, 0, true},
+		{a, time.Millisecond, false},
+		{secret.Event{Kind: secret.ItemChanged, ItemID: "/b"}, 2 * time.Millisecond, true},
+		{secret.Event{Kind: secret.ItemDeleted, ItemID: "/a"}, 3 * time.Millisecond, true},
+		{a, 200 * time.Millisecond, false}, // still within the window of the last repeat
+		{a, 200*time.Millisecond + dedupeWindow, true},
+	}
+	for i, s := range steps {
+		if got := d.fresh(s.ev, t0.Add(s.at)); got != s.want {
+			t.Fatalf("step %d (%v at %v): fresh = %v, want %v", i, s.ev, s.at, got, s.want)
+		}
+	}
+}
