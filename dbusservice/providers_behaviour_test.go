@@ -223,3 +223,23 @@ func TestProviderWatchOneEventPerChange(t *testing.T) {
 		}
 	})
 }
+
+// TestProviderServiceSearchEmptyQuery: Service.SearchItems with no
+// attributes returns every item of every collection, on every provider.
+func TestProviderServiceSearchEmptyQuery(t *testing.T) {
+	forEachProvider(t, func(t *testing.T, p *provider) {
+		ctx := testCtx(t)
+		c := p.open(t)
+		it, err := c.Create(ctx, "listed", secret.Attributes{}, secret.NewString("x"), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unlocked, locked, err := p.connect().SearchItems(ctx, secret.Attributes{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(unlocked, func(i *Item) bool { return i.Path() == it.Path() }) {
+			t.Fatalf("SearchItems({}) = %d unlocked, %d locked; the new item is not among the unlocked", len(unlocked), len(locked))
+		}
+	})
+}

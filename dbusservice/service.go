@@ -280,11 +280,15 @@ func (s *Service) CreateCollection(ctx context.Context, label, alias string) (*C
 }
 
 // SearchItems finds items in every collection whose attributes contain
-// attrs (an empty set matches every item). Items in locked collections come
+// attrs (an empty set matches every item: it reads each collection's Items,
+// since KeePassXC and kwalletd do not match every item for it). Items in locked collections come
 // back separately: their secrets cannot be read until Unlock.
 func (s *Service) SearchItems(ctx context.Context, attrs secret.Attributes) (unlocked, locked []*Item, err error) {
 	if err := checkAttributes(attrs); err != nil {
 		return nil, nil, err
+	}
+	if len(attrs) == 0 {
+		return s.allItems(ctx)
 	}
 	body, err := s.call(ctx, servicePath, ifaceService+".SearchItems", attrMap(attrs))
 	if err != nil {
@@ -296,6 +300,36 @@ func (s *Service) SearchItems(ctx context.Context, attrs secret.Attributes) (unl
 		return nil, nil, malformed("SearchItems", "(ao, ao)")
 	}
 	return s.items(u), s.items(l), nil
+}
+
+// allItems is SearchItems for the empty query: every collection's Items
+// property, split by its Locked property. KeePassXC's SearchItems({})
+// matches nothing and kwalletd's skips items without attributes.
+func (s *Service) allItems(ctx context.Context) (unlocked, locked []*Item, err error) {
+	colls, err := s.Collections(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	unlocked, locked = []*Item{}, []*Item{}
+	for _, c := range colls {
+		paths, err := s.pathsProperty(ctx, c.path, ifaceCollection, "Items")
+		if isNotFound(err) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		isLocked, err := s.boolProperty(ctx, c.path, ifaceCollection, "Locked")
+		if err != nil && !isNotFound(err) {
+			return nil, nil, err
+		}
+		if isLocked {
+			locked = append(locked, s.items(paths)...)
+		} else {
+			unlocked = append(unlocked, s.items(paths)...)
+		}
+	}
+	return unlocked, locked, nil
 }
 
 func (s *Service) items(paths []dbus.ObjectPath) []*Item {
