@@ -72,8 +72,12 @@ func (p *provider) open(t testing.TB, opts ...Option) *Collection {
 }
 
 // tool runs a command (secret-tool, python) against the provider's bus.
+// A tool gets toolTimeout: a provider's dialog nobody can answer headlessly
+// must fail the test, not hang it.
 func (p *provider) tool(stdin string, name string, args ...string) (string, error) {
-	cmd := exec.Command(name, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = p.bus.Env()
 	cmd.Stdin = strings.NewReader(stdin)
 	var stderr strings.Builder
@@ -84,6 +88,9 @@ func (p *provider) tool(stdin string, name string, args ...string) (string, erro
 	}
 	return string(out), nil
 }
+
+// toolTimeout bounds one run of secret-tool or python against a provider.
+const toolTimeout = 30 * time.Second
 
 func tailString(s string, n int) string {
 	if len(s) > n {
