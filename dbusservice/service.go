@@ -366,6 +366,17 @@ func (s *Service) GetSecrets(ctx context.Context, items ...*Item) (map[dbus.Obje
 	}
 	err := s.withSession(ctx, func(ss *session) error {
 		body, err := s.call(ctx, servicePath, ifaceService+".GetSecrets", paths, ss.path)
+		if err != nil && len(paths) > 1 && (errors.Is(err, secret.ErrInvalidArgument) || isNotFound(err)) {
+			// kwalletd 5 fails the whole call for one item that is gone
+			// (InvalidArgs "Can't find item"); ask again without those.
+			var existing []dbus.ObjectPath
+			if existing, err = s.existing(ctx, paths, err); err == nil {
+				if len(existing) == 0 {
+					return nil
+				}
+				body, err = s.call(ctx, servicePath, ifaceService+".GetSecrets", existing, ss.path)
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -398,6 +409,26 @@ func (s *Service) GetSecrets(ctx context.Context, items ...*Item) (map[dbus.Obje
 			v.Wipe()
 		}
 		return nil, err
+	}
+	return out, nil
+}
+
+// existing returns the items of paths the service still knows, or callErr
+// when every one of them exists (the call failed for another reason).
+func (s *Service) existing(ctx context.Context, paths []dbus.ObjectPath, callErr error) ([]dbus.ObjectPath, error) {
+	out := make([]dbus.ObjectPath, 0, len(paths))
+	for _, p := range paths {
+		_, err := s.boolProperty(ctx, p, ifaceItem, "Locked")
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if len(out) == len(paths) {
+		return nil, callErr
 	}
 	return out, nil
 }

@@ -221,7 +221,7 @@ func (s *Service) withSession(ctx context.Context, f func(*session) error) error
 		return err
 	}
 	err = f(ss)
-	if !isDBusName(err, errNoSession) {
+	if !sessionLost(err) {
 		return err
 	}
 	s.sessMu.Lock()

@@ -2,7 +2,6 @@ package dbusservice
 
 import (
 	"context"
-	"time"
 
 	"github.com/godbus/dbus/v5"
 
@@ -72,9 +71,10 @@ func (s *Service) watch(ctx context.Context, collection dbus.ObjectPath, stop <-
 		return nil, wrapf(err, "watch: subscribe")
 	}
 	out := make(chan secret.Event, 16)
-	var dedupe eventDedupe // one change, one event (see watchdedupe.go)
+	raw := make(chan secret.Event, 16) // one event per change: see watchdedupe.go
+	go coalesceEvents(ctx, stop, raw, out, coalesceQuiet, coalesceMax)
 	go func() {
-		defer close(out)
+		defer close(raw)
 		defer unsubscribe()
 		for {
 			select {
@@ -87,11 +87,11 @@ func (s *Service) watch(ctx context.Context, collection dbus.ObjectPath, stop <-
 					return // connection closed
 				}
 				ev, ok := toEvent(sig, collection)
-				if !ok || !dedupe.fresh(ev, time.Now()) {
+				if !ok {
 					continue
 				}
 				select {
-				case out <- ev:
+				case raw <- ev:
 				case <-ctx.Done():
 					return
 				case <-stop:

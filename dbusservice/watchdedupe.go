@@ -1,42 +1,78 @@
 package dbusservice
 
 import (
+	"context"
+	"slices"
 	"time"
 
 	"github.com/moneypenny-go/keyring/secret"
 )
 
-// dedupeWindow is how close together identical events must arrive to count
-// as one change. KeePassXC 2.7 emits each item signal three times, and a
-// single change of its entries (a secret set, an item created) sends
-// ItemChanged several times more as each field is written, all within a few
-// milliseconds; two real changes of one item this close together are one
-// change to anyone reading the item afterwards.
-const dedupeWindow = 250 * time.Millisecond
+// Watch delivers one event per change, although providers repeat
+// themselves: KeePassXC 2.7 emits each item signal three times (on the
+// collection, on its alias and once more), and one change of its entries
+// sends ItemChanged again for each field it writes. Events are therefore
+// coalesced in bursts: an event waits until the signals have been quiet for
+// coalesceQuiet, and each distinct event (kind and item) of the burst is
+// delivered once, in the order it first arrived. Every change is still
+// followed by an event: one that arrives after a burst was delivered
+// starts a new burst. coalesceMax bounds the wait under a steady stream.
+const (
+	coalesceQuiet = 100 * time.Millisecond
+	coalesceMax   = time.Second
+)
 
-// eventDedupe passes the first of a burst of identical events (same kind,
-// same item) and drops the repeats that follow it within dedupeWindow of
-// one another. It is used by one watch goroutine and needs no lock.
-type eventDedupe struct {
-	last map[secret.Event]time.Time
-}
-
-// fresh reports whether ev starts a new burst and should be delivered.
-func (d *eventDedupe) fresh(ev secret.Event, now time.Time) bool {
-	if d.last == nil {
-		d.last = make(map[secret.Event]time.Time)
-	}
-	prev, seen := d.last[ev]
-	d.last[ev] = now
-	if seen && now.Sub(prev) < dedupeWindow {
-		return false
-	}
-	if len(d.last) > 256 {
-		for e, t := range d.last {
-			if now.Sub(t) >= dedupeWindow {
-				delete(d.last, e)
+// coalesceEvents forwards in to out, one event per distinct event and
+// burst, until in is closed or ctx or stop ends. It closes out only once in
+// is closed, so that a closed out means the watch has also removed its
+// match rules. Events still waiting at the end are dropped: the watcher
+// has gone.
+func coalesceEvents(ctx context.Context, stop <-chan struct{}, in <-chan secret.Event, out chan<- secret.Event, quiet, longest time.Duration) {
+	defer close(out)
+	// Whatever ends the loop, wait for the sender to finish.
+	defer func() {
+		for range in {
+		}
+	}()
+	var (
+		pending []secret.Event
+		first   time.Time // when pending's oldest event arrived
+		timer   = time.NewTimer(quiet)
+	)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		select {
+		case ev, ok := <-in:
+			if !ok {
+				return
 			}
+			if len(pending) == 0 {
+				first = time.Now()
+			}
+			if !slices.Contains(pending, ev) {
+				pending = append(pending, ev)
+			}
+			wait := quiet
+			if left := longest - time.Since(first); left < wait {
+				wait = max(left, 0)
+			}
+			timer.Reset(wait)
+		case <-timer.C:
+			for _, ev := range pending {
+				select {
+				case out <- ev:
+				case <-ctx.Done():
+					return
+				case <-stop:
+					return
+				}
+			}
+			pending = pending[:0]
+		case <-ctx.Done():
+			return
+		case <-stop:
+			return
 		}
 	}
-	return true
 }
