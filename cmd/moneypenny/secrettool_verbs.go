@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -29,13 +30,25 @@ func cmdStore(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	v := keyring.NewSecret(b)
+	v := secretFromInput(b)
 	defer v.Wipe()
 	c.warnIfVolatile(kr)
 	if _, err := kr.CreateItem(ctx, c.label, attrs, v, keyring.Replace); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	return nil
+}
+
+// secretFromInput labels what store read: text/plain for UTF-8 text, as
+// secret-tool sends, and application/octet-stream for anything else (bytes
+// that are not UTF-8, or a NUL byte). Providers store text as text:
+// KeePassXC turns invalid UTF-8 into U+FFFD and kwalletd cuts a text secret
+// at its first NUL, while both keep octet-stream secrets byte for byte.
+func secretFromInput(b []byte) *keyring.Secret {
+	if utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 {
+		return keyring.NewSecret(b)
+	}
+	return keyring.NewBinarySecret(b)
 }
 
 func cmdLookup(ctx context.Context, c *cli, args []string) error {
@@ -102,12 +115,43 @@ func cmdSearch(ctx context.Context, c *cli, args []string) error {
 	if !c.all && len(items) > 1 {
 		items = items[:1]
 	}
+	if c.unlock {
+		if err := unlockItems(ctx, kr, items); err != nil {
+			return fmt.Errorf("search: %w", err)
+		}
+	}
 	descs := describeItems(ctx, kr, items, true)
 	if c.json {
 		return writeJSON(c.io.stdout, descs)
 	}
 	for _, d := range descs {
 		writeItemBlock(c, d)
+	}
+	return nil
+}
+
+// unlockItems unlocks what search --unlock is about to print, as secret-tool
+// does: the keyring once if any item is locked (one prompt for the
+// collection), then any item that is still locked on its own.
+func unlockItems(ctx context.Context, kr *keyring.Keyring, items []keyring.Item) error {
+	unlockedKeyring := false
+	for _, it := range items {
+		locked, err := it.IsLocked(ctx)
+		if err != nil || !locked {
+			continue // describing the item reports its error
+		}
+		if !unlockedKeyring {
+			unlockedKeyring = true
+			if err := kr.Unlock(ctx); err != nil {
+				return fmt.Errorf("unlock: %w", err)
+			}
+			if locked, err = it.IsLocked(ctx); err != nil || !locked {
+				continue
+			}
+		}
+		if err := it.Unlock(ctx); err != nil {
+			return fmt.Errorf("unlock %s: %w", it.ID(), err)
+		}
 	}
 	return nil
 }
