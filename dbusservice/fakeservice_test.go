@@ -229,12 +229,18 @@ func TestFakeMalformedReplies(t *testing.T) {
 			override: func(*fakeService) any {
 				return func(map[string]string) ([]dbus.ObjectPath, *dbus.Error) { return nil, nil }
 			},
-			do: op(func(ctx context.Context, s *Service) error { _, _, err := s.SearchItems(ctx, secret.Attributes{"a": "b"}); return err })},
+			do: op(func(ctx context.Context, s *Service) error {
+				_, _, err := s.SearchItems(ctx, secret.Attributes{"a": "b"})
+				return err
+			})},
 		{name: "SearchItems strings", method: "Service.SearchItems",
 			override: func(*fakeService) any {
 				return func(map[string]string) ([]string, []string, *dbus.Error) { return []string{"/a"}, nil, nil }
 			},
-			do: op(func(ctx context.Context, s *Service) error { _, _, err := s.SearchItems(ctx, secret.Attributes{"a": "b"}); return err })},
+			do: op(func(ctx context.Context, s *Service) error {
+				_, _, err := s.SearchItems(ctx, secret.Attributes{"a": "b"})
+				return err
+			})},
 		{name: "GetSecrets strings", method: "Service.GetSecrets",
 			override: func(*fakeService) any {
 				return func([]dbus.ObjectPath, dbus.ObjectPath) (map[dbus.ObjectPath]string, *dbus.Error) {
