@@ -117,3 +117,18 @@ func TestKeePassXCLockedIsNotEmpty(t *testing.T) {
 		t.Fatalf("lookup after unlocking = %q", got)
 	}
 }
+
+// TestProviderList: list and list --json show every item on every provider
+// (KeePassXC's answer to an empty search is empty).
+func TestProviderList(t *testing.T) {
+	forEachProvider(t, func(t *testing.T, env []string, _ *testpeer.SecretService) {
+		must(t, mp(t, env, "a", "store", "--label=Listed one", "app", "mp-list", "n", "1"), 0)
+		must(t, mp(t, env, "b", "store", "--label=Listed two", "app", "mp-list", "n", "2"), 0)
+		for _, args := range [][]string{{"list"}, {"list", "--json"}} {
+			r := must(t, mp(t, env, "", args...), 0)
+			if !strings.Contains(r.stdout, "Listed one") || !strings.Contains(r.stdout, "Listed two") {
+				t.Fatalf("moneypenny %s:\n%s", strings.Join(args, " "), r.stdout)
+			}
+		}
+	})
+}
