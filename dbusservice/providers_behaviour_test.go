@@ -243,3 +243,29 @@ func TestProviderServiceSearchEmptyQuery(t *testing.T) {
 		}
 	})
 }
+
+// TestProviderCreateCollection: a new collection through the service's
+// prompt, where the provider can do it headlessly.
+func TestProviderCreateCollection(t *testing.T) {
+	forEachProvider(t, func(t *testing.T, p *provider) {
+		switch {
+		case p.is(testpeer.KeePassXCProvider):
+			p.ss.CannotHeadlessly(t, "create a collection", "its new-database wizard is a GUI dialog")
+		case p.is(testpeer.KWalletProvider):
+			p.ss.CannotHeadlessly(t, "create a collection", "its new-wallet wizard is a GUI dialog, and kwalletd queues every later open behind it")
+		}
+		p.bus.StartPrompter(t, testpeer.AcceptPrompts("new collection pw"))
+		ctx := testCtx(t)
+		c, err := p.connect().CreateCollection(ctx, "Created ✓", "")
+		if err != nil {
+			t.Fatalf("CreateCollection: %v", err)
+		}
+		it, err := c.Create(ctx, "in the new collection", secret.Attributes{"app": "mp-new-coll"}, secret.NewString("x"), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := it.Secret(ctx); err != nil || string(v.Bytes()) != "x" {
+			t.Fatalf("reading back: %v", err)
+		}
+	})
+}

@@ -55,7 +55,7 @@ func TestProviderBinarySecret(t *testing.T) {
 func TestProviderSearchUnlock(t *testing.T) {
 	forEachProvider(t, func(t *testing.T, env []string, ss *testpeer.SecretService) {
 		if ss.KeePassXC != nil {
-			ss.CannotHeadlessly(t, "unlock through the Secret Service (its unlock prompt is a GUI dialog)")
+			ss.CannotHeadlessly(t, "unlock through the Secret Service", "its unlock prompt is a GUI dialog")
 		}
 		if ss.GnomeKeyring != nil {
 			ss.Bus.StartPrompter(t, testpeer.AcceptPrompts(testpeer.GnomeKeyringPassword))
@@ -77,7 +77,7 @@ func TestProviderSearchUnlock(t *testing.T) {
 func TestProviderLockedClearAndLookup(t *testing.T) {
 	forEachProvider(t, func(t *testing.T, env []string, ss *testpeer.SecretService) {
 		if ss.KeePassXC != nil {
-			ss.CannotHeadlessly(t, "unlock through the Secret Service (see TestKeePassXCLockedIsNotEmpty)")
+			ss.CannotHeadlessly(t, "unlock through the Secret Service", "its unlock prompt is a GUI dialog (TestKeePassXCLockedIsNotEmpty covers the locked database)")
 		}
 		if ss.GnomeKeyring != nil {
 			ss.Bus.StartPrompter(t, testpeer.AcceptPrompts(testpeer.GnomeKeyringPassword))

@@ -93,7 +93,7 @@ func (s *SecretService) Log() string {
 // CannotHeadlessly skips a test for something this provider cannot do
 // without a person at its GUI, naming the provider and the reason. It is a
 // skip under CI=true too: no installation could make it pass.
-func (s *SecretService) CannotHeadlessly(t testing.TB, what string) {
+func (s *SecretService) CannotHeadlessly(t testing.TB, what, why string) {
 	t.Helper()
-	t.Skipf("%s cannot %s headlessly", s.Provider, what)
+	t.Skipf("%s cannot %s headlessly: %s", s.Provider, what, why)
 }
