@@ -144,12 +144,11 @@ func isDBusName(err error, name string) bool {
 // client's session: NoSession from gnome-keyring, UnknownObject "Can't find
 // session …" from kwalletd 5.
 func sessionLost(err error) bool {
-	var e *Error
-	if !errors.As(err, &e) {
-		return false
+	if isDBusName(err, errNoSession) {
+		return true
 	}
-	return e.Name == errNoSession ||
-		e.Name == errUnknownObject && strings.Contains(e.Message, "find session")
+	var e *Error
+	return errors.As(err, &e) && e.Name == errUnknownObject && strings.Contains(e.Message, "find session")
 }
 
 // malformed is the error for a reply whose shape is not what the API
