@@ -37,7 +37,7 @@ func (c *config) filePath() (string, error) {
 // wipes the result.
 func (c *config) filePassword(path string) ([]byte, error) {
 	if c.password != nil {
-		return append([]byte(nil), c.password...), nil
+		return append(make([]byte, 0, len(c.password)), c.password...), nil
 	}
 	if pw := c.getenv("MONEYPENNY_PASSWORD"); pw != "" {
 		return []byte(pw), nil
@@ -51,8 +51,14 @@ func (c *config) fileOptions() []filekeyring.Option {
 	if c.passwordFunc != nil {
 		opts = append(opts, filekeyring.WithPrompt(c.passwordFunc))
 	}
+	if c.newPwFunc != nil {
+		opts = append(opts, filekeyring.WithNewKeyringPrompt(c.newPwFunc))
+	}
 	if c.readOnly {
 		opts = append(opts, filekeyring.WithReadOnly())
+	}
+	if c.allowEmpty {
+		opts = append(opts, filekeyring.WithAllowEmptyPassword())
 	}
 	if c.unlockCache > 0 {
 		opts = append(opts, filekeyring.WithKeyCache(keyctl.NewKeyCache(keyctl.WithTimeout(c.unlockCache))))
@@ -65,10 +71,12 @@ func (c *config) openFile(ctx context.Context) (secret.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	// With a password function, filekeyring asks it only when the unlock
-	// cache has no key, so a warm cache skips both the prompt and PBKDF2.
+	// A supplied password is always passed on, and so always checked by key
+	// derivation. Only without one does filekeyring ask the password
+	// function, and only when the unlock cache has no key: a warm cache
+	// skips both the prompt and PBKDF2.
 	var pw []byte
-	if c.password != nil || c.passwordFunc == nil {
+	if c.password != nil || c.passwordFunc == nil || c.getenv("MONEYPENNY_PASSWORD") != "" {
 		if pw, err = c.filePassword(path); err != nil {
 			return nil, err
 		}

@@ -184,3 +184,52 @@ func TestAppIDIsValidated(t *testing.T) {
 		t.Error("the app secret function was asked for an invalid id")
 	}
 }
+
+// TestNonUTF8AttributesRefused: attribute names and values that are not
+// UTF-8 are refused by every backend (through secret.Attributes.Validate),
+// whether the call comes through the Keyring or straight to the backend's
+// Store, and nothing is written. They used to be stored and shown lossily.
+func TestNonUTF8AttributesRefused(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "utf8.keyring")
+	backends := map[string][]Option{
+		File: {WithBackend(File), WithPath(path), WithPassword([]byte("pw"))},
+	}
+	if kr, err := Open(ctx, WithBackend(Keyctl), withRoot(hostRoot(t)), WithEnv(envMap())); err == nil {
+		kr.Close()
+		backends[Keyctl] = []Option{WithBackend(Keyctl)}
+	}
+	tag := "mp-utf8-" + time.Now().Format("150405.000000000")
+	for name, opts := range backends {
+		kr, err := Open(ctx, append(opts, withRoot(hostRoot(t)), WithEnv(envMap("HOME", t.TempDir())))...)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, attrs := range []Attributes{{"tag": tag, "k": "caf\xe9"}, {"tag": tag, "k\xff": "v"}} {
+			if _, err := kr.CreateItem(ctx, "l", attrs, NewSecret([]byte("s")), Replace); !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), "UTF-8") {
+				t.Errorf("%s: CreateItem(%q) = %v, want ErrInvalidArgument naming UTF-8", name, attrs, err)
+			}
+			if _, err := kr.Store().CreateItem(ctx, "l", attrs, NewSecret([]byte("s")), true); !errors.Is(err, ErrInvalidArgument) {
+				t.Errorf("%s: Store().CreateItem(%q) = %v, want ErrInvalidArgument", name, attrs, err)
+			}
+		}
+		it, err := kr.CreateItem(ctx, "l", Attributes{"tag": tag}, NewSecret([]byte("s")), Replace)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := it.SetAttributes(ctx, Attributes{"tag": tag, "k": "\xff"}); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("%s: SetAttributes = %v, want ErrInvalidArgument", name, err)
+		}
+		items, err := kr.SearchItems(ctx, Attributes{"tag": tag})
+		if err != nil || len(items) != 1 {
+			t.Errorf("%s: %d items, %v; want only the valid one", name, len(items), err)
+		}
+		if a, _ := it.Attributes(ctx); len(a) != 1 {
+			t.Errorf("%s: attributes after a refused change: %q", name, a)
+		}
+		if err := it.Delete(ctx); err != nil {
+			t.Error(err)
+		}
+		kr.Close()
+	}
+}

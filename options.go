@@ -24,8 +24,10 @@ type Option func(*config)
 type config struct {
 	backend       string
 	path          string
-	password      []byte
+	password      []byte // non-nil once WithPassword was given, even if empty
+	allowEmpty    bool
 	passwordFunc  func(context.Context) ([]byte, error)
+	newPwFunc     func(context.Context) ([]byte, error)
 	collection    string
 	autoUnlock    bool
 	windowID      string
@@ -57,16 +59,35 @@ func WithBackend(name string) Option { return func(c *config) { c.backend = name
 func WithPath(path string) Option { return func(c *config) { c.path = path } }
 
 // WithPassword sets the file keyring's password. Open copies it; the caller
-// may wipe its slice afterwards.
+// may wipe its slice afterwards. A password given this way (or through
+// MONEYPENNY_PASSWORD) is always checked by deriving the key from it, even
+// when the unlock cache holds the key. An empty one is refused with
+// ErrInvalidArgument unless WithAllowEmptyPassword is given.
 func WithPassword(pw []byte) Option {
-	return func(c *config) { c.password = append([]byte(nil), pw...) }
+	return func(c *config) { c.password = append(make([]byte, 0, len(pw)), pw...) }
 }
 
-// WithPasswordFunc supplies the file keyring's password on demand: at Open
-// when no password was given, and at Unlock after a Lock. A CLI passes a
-// terminal prompt here; the library itself never prompts.
+// WithAllowEmptyPassword accepts an empty file keyring password. Without it
+// an empty password, from WithPassword or the password function, fails with
+// ErrInvalidArgument: it is far more often an unset variable or a stray
+// Enter than a choice.
+func WithAllowEmptyPassword() Option { return func(c *config) { c.allowEmpty = true } }
+
+// WithPasswordFunc supplies the file keyring's password on demand, like a
+// prompt: at Open when no password was given (WithPassword,
+// MONEYPENNY_PASSWORD) and the unlock cache has no key, and at Unlock after a
+// Lock. A CLI passes a terminal prompt here; the library itself never
+// prompts.
 func WithPasswordFunc(f func(ctx context.Context) ([]byte, error)) Option {
 	return func(c *config) { c.passwordFunc = f }
+}
+
+// WithNewPasswordFunc supplies the password of a file keyring that does not
+// exist yet, in place of the WithPasswordFunc function: the password is being
+// chosen, so a terminal prompt should ask twice. Without it the password
+// function is asked in both cases.
+func WithNewPasswordFunc(f func(ctx context.Context) ([]byte, error)) Option {
+	return func(c *config) { c.newPwFunc = f }
 }
 
 // WithCollection selects a Secret Service collection by alias ("default",
@@ -88,10 +109,20 @@ func WithBusAddress(addr string) Option { return func(c *config) { c.busAddress 
 
 // WithUnlockCache lets the file keyring cache its derived key (never the
 // password) in the kernel keyring for d, readable only by the owning uid, so
-// that repeated short-lived processes skip the key derivation. The entry
-// lives in the session keyring, or in the user keyring when the process has
-// no session keyring of its own (see package keyctl). Lock drops it. Zero
-// turns the cache off (the default for the library; the CLI turns it on).
+// that repeated short-lived processes skip the password function (the
+// prompt) and the key derivation. The entry lives in the session keyring, or
+// in the user keyring when the process has no session keyring of its own
+// (see package keyctl), and is keyed by the file's path and salt.
+//
+// The cache stands in only for a missing password: a password that is
+// supplied (WithPassword, MONEYPENNY_PASSWORD) is always checked by deriving
+// the key from it, so a wrong one fails with ErrWrongPassword whether or not
+// the cache is warm. No cheaper verifier of the password is stored, since
+// it would be an equally cheap way to guess the password for anyone who can
+// read the entry (see filekeyring.WithKeyCache). Changing the password (here
+// or in another process) changes the salt, so the old entry stops applying;
+// ChangePassword and Lock drop it. Zero turns the cache off (the default for
+// the library; the CLI turns it on).
 func WithUnlockCache(d time.Duration) Option { return func(c *config) { c.unlockCache = d } }
 
 // WithUserKeyring makes the keyctl backend keep its items in the user

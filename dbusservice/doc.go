@@ -27,7 +27,8 @@
 // AES-CBC encrypted under its own random IV. A service that answers
 // NotSupported gets the "plain" algorithm instead; WithPlainSession forces
 // it. The session belongs to this connection, is reused for every secret and
-// is closed by Close.
+// is closed by Close. Its key is wiped then, and when the service has
+// forgotten the session and a new one replaces it.
 //
 // # Prompts
 //
@@ -35,11 +36,22 @@
 // return a prompt object instead of a result. The client subscribes to the
 // prompt's Completed signal first, then calls Prompt(window-id), and waits.
 // The wait ends with the result, with secret.ErrDismissed when the user
-// cancelled, with secret.ErrUnavailable when the service left the bus, or
+// cancelled, with secret.ErrUnavailable when the service left the bus or
+// was replaced by another process, or
 // with the context's error when ctx ends first, in which case the prompt is
 // dismissed so no dialog lingers. With WithAutoUnlock (the default), an
 // operation refused with IsLocked unlocks the collection through such a
 // prompt and is retried once.
+//
+// # Signals
+//
+// Any peer on the bus can send our connection a signal, and match rules do
+// not stop one addressed to us directly. So Completed, and the item and
+// collection signals behind Watch, count only when the unique name that owns
+// org.freedesktop.secrets at that moment sent them (see internal/nameowner):
+// a forged Completed cannot end a prompt, a forged ItemDeleted never becomes
+// an event, and after a restart the new process is believed, the old one no
+// longer.
 //
 // # Errors
 //

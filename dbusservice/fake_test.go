@@ -136,7 +136,8 @@ func startFake(t *testing.T, dh bool, overrides func(f *fakeService) map[string]
 			}
 		}
 	}
-	reply, err := conn.RequestName(busName, dbus.NameFlagDoNotQueue)
+	// As gnome-keyring-daemon does, so that --replace can take over.
+	reply, err := conn.RequestName(busName, dbus.NameFlagAllowReplacement|dbus.NameFlagDoNotQueue)
 	if err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
 		t.Fatalf("fake: own %s: %v %v", busName, reply, err)
 	}
@@ -270,6 +271,23 @@ func (f *fakeService) complete(dismissed bool, result any) {
 	if err := f.conn.Emit(fakePrompt, ifacePrompt+".Completed", dismissed, dbus.MakeVariant(result)); err != nil {
 		f.t.Errorf("fake: emit Completed: %v", err)
 	}
+}
+
+// replace starts a second service process that takes the name over, the way
+// gnome-keyring-daemon --replace does, and returns its connection. It
+// exports nothing: it knows none of the first one's objects.
+func (f *fakeService) replace() *dbus.Conn {
+	f.t.Helper()
+	conn, err := dbus.Connect(f.bus.Address)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { _ = conn.Close() })
+	reply, err := conn.RequestName(busName, dbus.NameFlagReplaceExisting|dbus.NameFlagDoNotQueue)
+	if err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+		f.t.Fatalf("fake: take over %s: %v %v", busName, reply, err)
+	}
+	return conn
 }
 
 // connect opens a client on the fake's bus.

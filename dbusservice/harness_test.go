@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/godbus/dbus/v5"
-
 	"github.com/moneypenny-go/keyring/internal/testpeer"
 )
 
@@ -39,6 +37,9 @@ type peerConfig struct {
 	// noLogin starts the daemon without a login keyring: no collection has
 	// the "default" alias.
 	noLogin bool
+	// holdPrompts makes the prompter answer only after releasePrompts, so a
+	// prompt stays pending meanwhile.
+	holdPrompts bool
 }
 
 func startKeyring(t *testing.T, cfg peerConfig) *keyring { return startKeyringCfg(t, cfg) }
@@ -91,7 +92,11 @@ func (k *keyring) startPrompter(cfg peerConfig) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k.bus.Start("prompter", cmd, "PROMPT_PASSWORD="+pw, "PROMPT_REPLY="+reply, "PROMPT_LOG="+k.promptLog)
+	env := []string{"PROMPT_PASSWORD=" + pw, "PROMPT_REPLY=" + reply, "PROMPT_LOG=" + k.promptLog}
+	if cfg.holdPrompts {
+		env = append(env, "PROMPT_HOLD_FILE="+k.holdFile())
+	}
+	k.bus.Start("prompter", cmd, env...)
 	ready := make(chan bool, 1)
 	go func() {
 		s := bufio.NewScanner(out)
@@ -106,6 +111,16 @@ func (k *keyring) startPrompter(cfg peerConfig) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatalf("prompter not ready within 15s:\n%s", k.bus.Log("prompter"))
+	}
+}
+
+func (k *keyring) holdFile() string { return filepath.Join(k.bus.Dir, "release-prompts") }
+
+// releasePrompts lets a prompter started with holdPrompts answer.
+func (k *keyring) releasePrompts() {
+	k.t.Helper()
+	if err := os.WriteFile(k.holdFile(), nil, 0o600); err != nil {
+		k.t.Fatal(err)
 	}
 }
 
@@ -144,26 +159,13 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// matchRules asks dbus-daemon how many match rules s's connection holds
-// (the Debug.Stats interface, built into Debian's dbus-daemon), so tests can
-// check that prompts and watches remove theirs. ok is false where the bus
-// does not offer the statistics.
-func matchRules(t *testing.T, s *Service) (n uint32, ok bool) {
+// noMatchRulesLeft fails if s still has match rules registered, so tests
+// can check that prompts and watches remove theirs. It fails as well when
+// the bus cannot count them (testpeer.MatchRules): a check that cannot look
+// must not pass.
+func noMatchRulesLeft(t testing.TB, s *Service) {
 	t.Helper()
-	var stats map[string]dbus.Variant
-	err := s.conn.BusObject().Call("org.freedesktop.DBus.Debug.Stats.GetConnectionStats", 0, s.conn.Names()[0]).Store(&stats)
-	if err != nil {
-		t.Logf("bus statistics unavailable: %v", err)
-		return 0, false
-	}
-	n, ok = stats["MatchRules"].Value().(uint32)
-	return n, ok
-}
-
-// noMatchRulesLeft fails if s still has match rules registered.
-func noMatchRulesLeft(t *testing.T, s *Service) {
-	t.Helper()
-	if n, ok := matchRules(t, s); ok && n != 0 {
+	if n := testpeer.MatchRules(t, s.conn, uniqueName(s)); n != 0 {
 		t.Fatalf("%d match rules left on the connection", n)
 	}
 }

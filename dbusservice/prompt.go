@@ -20,8 +20,14 @@ import (
 // can be shown, and a client that subscribes afterwards waits forever. Both
 // are removed on every way out. When ctx ends first the prompt is dismissed,
 // so no dialog stays on screen for an operation nobody waits for, and ctx's
-// error is returned. If the service leaves the bus meanwhile the wait ends
-// with secret.ErrUnavailable.
+// error is returned.
+//
+// Completed is believed only from the unique name that owned
+// org.freedesktop.secrets when the prompt started: any other peer can send
+// us a Completed(false, …) for the same path, and a service that restarted
+// (or was replaced, gnome-keyring-daemon --replace) does not know the prompt.
+// If that owner loses the name meanwhile the wait ends with
+// secret.ErrUnavailable.
 func (s *Service) prompt(ctx context.Context, path dbus.ObjectPath) (dbus.Variant, error) {
 	if !validPath(path) {
 		return dbus.Variant{}, malformed("prompt", "a prompt object path")
@@ -35,18 +41,15 @@ func (s *Service) prompt(ctx context.Context, path dbus.ObjectPath) (dbus.Varian
 		dbus.WithMatchInterface(ifacePrompt),
 		dbus.WithMatchMember("Completed"),
 	}
-	ownerGone := []dbus.MatchOption{
-		dbus.WithMatchSender("org.freedesktop.DBus"),
-		dbus.WithMatchObjectPath("/org/freedesktop/DBus"),
-		dbus.WithMatchInterface("org.freedesktop.DBus"),
-		dbus.WithMatchMember("NameOwnerChanged"),
-		dbus.WithMatchArg(0, busName),
-	}
-	sigs, unsubscribe, err := s.subscribe(ctx, 8, completed, ownerGone)
+	sub, err := s.subscribe(ctx, 8, completed)
 	if err != nil {
 		return dbus.Variant{}, wrapf(err, "prompt %s: subscribe", path)
 	}
-	defer unsubscribe()
+	defer sub.close()
+	service := sub.owner.Owner()
+	if service == "" {
+		return dbus.Variant{}, fmt.Errorf("dbusservice: prompt %s: the Secret Service left the bus: %w", path, secret.ErrUnavailable)
+	}
 
 	if _, err := s.call(ctx, path, ifacePrompt+".Prompt", s.o.windowID); err != nil {
 		if ctx.Err() != nil {
@@ -56,12 +59,17 @@ func (s *Service) prompt(ctx context.Context, path dbus.ObjectPath) (dbus.Varian
 	}
 	for {
 		select {
-		case sig, ok := <-sigs:
+		case sig, ok := <-sub.ch:
 			if !ok {
 				return dbus.Variant{}, fmt.Errorf("dbusservice: prompt %s: connection closed: %w", path, s.closedOr(secret.ErrUnavailable))
 			}
+			change, changed, trusted := sub.sort(sig)
 			switch {
-			case sig.Name == ifacePrompt+".Completed" && sig.Path == path:
+			case changed && change.Old == service && change.New == "":
+				return dbus.Variant{}, fmt.Errorf("dbusservice: prompt %s: the Secret Service left the bus: %w", path, secret.ErrUnavailable)
+			case changed && change.Old == service:
+				return dbus.Variant{}, fmt.Errorf("dbusservice: prompt %s: the Secret Service was replaced by another process, which does not know the prompt: %w", path, secret.ErrUnavailable)
+			case trusted && sig.Sender == service && sig.Name == ifacePrompt+".Completed" && sig.Path == path:
 				dismissed, ok1 := arg[bool](sig.Body, 0)
 				result, ok2 := arg[dbus.Variant](sig.Body, 1)
 				if !ok1 || !ok2 || !exactly(sig.Body, 2) {
@@ -71,12 +79,6 @@ func (s *Service) prompt(ctx context.Context, path dbus.ObjectPath) (dbus.Varian
 					return dbus.Variant{}, fmt.Errorf("dbusservice: prompt %s: %w", path, secret.ErrDismissed)
 				}
 				return result, nil
-			case sig.Name == "org.freedesktop.DBus.NameOwnerChanged" && sig.Sender == "org.freedesktop.DBus":
-				name, _ := arg[string](sig.Body, 0)
-				newOwner, _ := arg[string](sig.Body, 2)
-				if name == busName && newOwner == "" {
-					return dbus.Variant{}, fmt.Errorf("dbusservice: prompt %s: the Secret Service left the bus: %w", path, secret.ErrUnavailable)
-				}
 			}
 		case <-ctx.Done():
 			s.dismiss(path)

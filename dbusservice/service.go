@@ -47,9 +47,10 @@ type Service struct {
 	closed    atomic.Bool
 	closeOnce sync.Once
 
-	openMu sync.Mutex // serialises opening the session (held across the call)
-	sessMu sync.Mutex // guards sess (held briefly)
-	sess   *session
+	openMu    sync.Mutex // serialises opening the session (held across the call)
+	sessMu    sync.Mutex // guards sess and sessEnded (held briefly)
+	sess      *session
+	sessEnded bool // set by Close: a session opened afterwards is ended at once
 }
 
 // Connect opens a private connection to the session bus (never the shared
@@ -93,10 +94,11 @@ func (s *Service) Close() error {
 		// call fails with ErrClosed when the connection goes.
 		s.sessMu.Lock()
 		ss := s.sess
-		s.sess = nil
+		s.sess, s.sessEnded = nil, true
 		s.sessMu.Unlock()
 		if ss != nil {
 			s.closeSessionPath(ss.path)
+			ss.end() // waits for secrets being encoded or decoded
 		}
 		s.closed.Store(true)
 		_ = s.conn.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/godbus/dbus/v5"
 
@@ -18,14 +19,42 @@ const algorithmPlain = "plain"
 // gave it, and the AES cipher for DH sessions (nil for plain). Secrets are
 // encoded and decoded only through the session that carried them, on the
 // connection that opened it (gnome-keyring checks both).
+//
+// The session key is wiped when the session ends (Close, or a reopen after
+// the service forgot it). Other calls may still hold the session then, so
+// the cipher is used under mu's read lock and wiped under its write lock;
+// afterwards encode and decode fail with errSessionEnded, never fall back to
+// plain.
 type session struct {
-	path   dbus.ObjectPath
-	cipher *dhsession.Cipher
+	path dbus.ObjectPath
+	dh   bool
+
+	mu     sync.RWMutex
+	cipher *dhsession.Cipher // nil for plain and once ended
+	ended  bool
+}
+
+// errSessionEnded is what encode and decode return on a session whose key
+// is gone. withSession retries on the current session unless the Service is
+// closed.
+var errSessionEnded = fmt.Errorf("dbusservice: the transfer session has ended: %w", secret.ErrClosed)
+
+func newSession(path dbus.ObjectPath, c *dhsession.Cipher) *session {
+	return &session{path: path, dh: c != nil, cipher: c}
+}
+
+// end wipes the session key. It waits for encodes and decodes in flight.
+func (ss *session) end() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.ended = true
+	ss.cipher.Wipe()
+	ss.cipher = nil
 }
 
 // algorithm reports the negotiated algorithm name.
 func (ss *session) algorithm() string {
-	if ss.cipher == nil {
+	if !ss.dh {
 		return algorithmPlain
 	}
 	return dhsession.Algorithm
@@ -35,8 +64,13 @@ func (ss *session) algorithm() string {
 // or encrypted under a fresh IV (DH); the caller keeps ownership of v and
 // should wipe the returned Value field after the call (see wipe).
 func (ss *session) encode(v *secret.Value) (wireSecret, error) {
+	ss.mu.RLock()
+	defer ss.mu.RUnlock()
+	if ss.ended {
+		return wireSecret{}, errSessionEnded
+	}
 	ws := wireSecret{Session: ss.path, Parameters: []byte{}, ContentType: v.ContentType()}
-	if ss.cipher == nil {
+	if !ss.dh {
 		ws.Value = append([]byte{}, v.Bytes()...)
 		return ws, nil
 	}
@@ -58,8 +92,13 @@ func (ss *session) decode(ws wireSecret) (*secret.Value, error) {
 	if ws.Session != ss.path {
 		return nil, fmt.Errorf("dbusservice: secret encoded for session %s, ours is %s: %w", ws.Session, ss.path, secret.ErrCorrupt)
 	}
+	ss.mu.RLock()
+	defer ss.mu.RUnlock()
+	if ss.ended {
+		return nil, errSessionEnded
+	}
 	// An empty content type reads as text: secret.Value.ContentType says so.
-	if ss.cipher == nil {
+	if !ss.dh {
 		return secret.NewWithContentType(append([]byte{}, ws.Value...), ws.ContentType), nil
 	}
 	plain, err := ss.cipher.Decrypt(ws.Parameters, ws.Value)
@@ -88,7 +127,7 @@ func (s *Service) openSession(ctx context.Context) (*session, error) {
 	if _, okv := arg[dbus.Variant](body, 0); !okv || !ok || !exactly(body, 2) || !validPath(path) {
 		return nil, malformed("OpenSession(plain)", "(v, o)")
 	}
-	return &session{path: path}, nil
+	return newSession(path, nil), nil
 }
 
 // dhAttempts bounds how often openDH redoes an exchange whose shared
@@ -135,7 +174,7 @@ func (s *Service) openDHOnce(ctx context.Context) (ss *session, again bool, err 
 		s.closeSessionPath(path)
 		return nil, err == nil, err
 	}
-	return &session{path: path, cipher: c}, false, nil
+	return newSession(path, c), false, nil
 }
 
 // generateDHKey picks a key pair whose public key does not begin with the
@@ -201,8 +240,15 @@ func (s *Service) session(ctx context.Context) (*session, error) {
 		return nil, err
 	}
 	s.sessMu.Lock()
-	s.sess = ss
+	ended := s.sessEnded
+	if !ended {
+		s.sess = ss
+	}
 	s.sessMu.Unlock()
+	if ended { // Close ran while the session was being opened
+		ss.end()
+		return nil, fmt.Errorf("dbusservice: %w", secret.ErrClosed)
+	}
 	return ss, nil
 }
 
@@ -221,18 +267,36 @@ func (s *Service) withSession(ctx context.Context, f func(*session) error) error
 		return err
 	}
 	err = f(ss)
-	if !sessionLost(err) {
+	switch {
+	case errors.Is(err, errSessionEnded):
+		// Another call reopened the session (or Close ended it) while
+		// this one used it: retry on the current one.
+		if s.isClosed() {
+			return fmt.Errorf("dbusservice: %w", secret.ErrClosed)
+		}
+	case sessionLost(err):
+		s.dropSession(ss)
+	default:
 		return err
 	}
-	s.sessMu.Lock()
-	if s.sess == ss {
-		s.sess = nil // other calls may still hold ss; the GC drops its key
-	}
-	s.sessMu.Unlock()
 	if ss, err = s.session(ctx); err != nil {
 		return err
 	}
 	return f(ss)
+}
+
+// dropSession forgets ss if it is still the current session and wipes its
+// key; calls that still hold it fail with errSessionEnded and retry.
+func (s *Service) dropSession(ss *session) {
+	s.sessMu.Lock()
+	current := s.sess == ss
+	if current {
+		s.sess = nil
+	}
+	s.sessMu.Unlock()
+	if current {
+		ss.end()
+	}
 }
 
 // Algorithm returns the transfer algorithm of the connection's session:

@@ -21,15 +21,11 @@ func checkString(what, s string) error {
 	return nil
 }
 
-// checkAttributes applies secret.Attributes.Validate plus the UTF-8 rule.
+// checkAttributes applies secret.Attributes.Validate (which includes the
+// UTF-8 rule).
 func checkAttributes(a secret.Attributes) error {
 	if err := a.Validate(); err != nil {
 		return fmt.Errorf("dbusservice: %w", err)
-	}
-	for k, v := range a {
-		if !utf8.ValidString(k) || !utf8.ValidString(v) {
-			return fmt.Errorf("dbusservice: attribute %q is not valid UTF-8: %w", strings.ToValidUTF8(k, "?"), secret.ErrInvalidArgument)
-		}
 	}
 	return nil
 }

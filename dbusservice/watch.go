@@ -49,7 +49,9 @@ func signalKind(name string) (secret.EventKind, bool) {
 // watch subscribes to the item signals of one collection (collection != "")
 // or to item and collection signals everywhere. It ends when ctx does, when
 // stop is closed or when the connection closes; the match rules and the
-// signal channel are removed then.
+// signal channel are removed then. Signals count only when the current
+// owner of org.freedesktop.secrets sent them: any peer can address a forged
+// ItemDeleted to our connection.
 func (s *Service) watch(ctx context.Context, collection dbus.ObjectPath, stop <-chan struct{}) (<-chan secret.Event, error) {
 	if s.isClosed() {
 		return nil, secret.ErrClosed
@@ -66,7 +68,7 @@ func (s *Service) watch(ctx context.Context, collection dbus.ObjectPath, stop <-
 		rules = append(rules, []dbus.MatchOption{dbus.WithMatchSender(busName),
 			dbus.WithMatchObjectPath(servicePath), dbus.WithMatchInterface(ifaceService)})
 	}
-	sigs, unsubscribe, err := s.subscribe(ctx, 64, rules...)
+	sub, err := s.subscribe(ctx, 64, rules...)
 	if err != nil {
 		return nil, wrapf(err, "watch: subscribe")
 	}
@@ -75,16 +77,21 @@ func (s *Service) watch(ctx context.Context, collection dbus.ObjectPath, stop <-
 	go coalesceEvents(ctx, stop, raw, out, coalesceQuiet, coalesceMax)
 	go func() {
 		defer close(raw)
-		defer unsubscribe()
+		defer sub.close()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-stop:
 				return
-			case sig, ok := <-sigs:
+			case sig, ok := <-sub.ch:
 				if !ok {
 					return // connection closed
+				}
+				// Only the service's current owner speaks for it; after a
+				// restart that is the new process.
+				if _, _, trusted := sub.sort(sig); !trusted {
+					continue
 				}
 				ev, ok := toEvent(sig, collection)
 				if !ok {

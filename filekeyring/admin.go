@@ -3,6 +3,7 @@ package filekeyring
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"fmt"
 
 	"github.com/moneypenny-go/keyring/secret"
@@ -47,15 +48,19 @@ func (k *Keyring) Unlock(ctx context.Context) error {
 		// Unlocked, or the key only needs deriving again from the password.
 		return k.rekeyIfNeeded(ctx)
 	}
-	if k.opts.prompt == nil {
+	if k.opts.prompt == nil && k.opts.newPrompt == nil {
 		return k.fail("locked and no password prompt configured (use UnlockWithPassword): %w", secret.ErrLocked)
 	}
 	return k.unlock(ctx, nil)
 }
 
-// UnlockWithPassword derives the key from password. A password under which
-// no item decrypts fails with secret.ErrWrongPassword and changes nothing.
+// UnlockWithPassword derives the key from password, whatever the key cache
+// holds. A password under which no item decrypts fails with
+// secret.ErrWrongPassword and changes nothing.
 func (k *Keyring) UnlockWithPassword(ctx context.Context, password []byte) error {
+	if err := k.acceptable(password); err != nil {
+		return err
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if err := k.refresh(ctx); err != nil {
@@ -113,14 +118,25 @@ func (k *Keyring) Repair(ctx context.Context) (int, error) {
 }
 
 // ChangePassword re-encrypts every item under a key derived from password
-// with a new salt, in one write. It refuses while items that do not decrypt
+// with a new salt, in one write. current must be the keyring's password now:
+// it is checked by deriving the key from it even when the keyring was
+// unlocked from the key cache (a warm cache must not let anyone re-key the
+// file), and a wrong one fails with secret.ErrWrongPassword and changes
+// nothing. A locked keyring is unlocked with current. The old key's cache
+// entry is dropped. ChangePassword refuses while items that do not decrypt
 // remain (they would be lost): run Repair first if they are expendable.
-func (k *Keyring) ChangePassword(ctx context.Context, password []byte) error {
-	if len(password) == 0 {
-		return fmt.Errorf("filekeyring: empty password: %w", secret.ErrInvalidArgument)
+func (k *Keyring) ChangePassword(ctx context.Context, current, password []byte) error {
+	if err := k.acceptable(password); err != nil {
+		return fmt.Errorf("new password: %w", err)
+	}
+	if err := k.acceptable(current); err != nil {
+		return fmt.Errorf("current password: %w", err)
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if err := k.verifyCurrent(ctx, current); err != nil {
+		return err
+	}
 	// Derive once, outside update: a retry after another writer's change
 	// re-encrypts, it does not repeat the key derivation.
 	salt, err := newSalt()
@@ -161,4 +177,47 @@ func (k *Keyring) ChangePassword(ctx context.Context, password []byte) error {
 	secret.Wipe(k.password)
 	k.key, k.password = newKey, bytes.Clone(password)
 	return nil
+}
+
+// CheckPassword checks, by deriving the key from it, that password is the
+// keyring's current password, whatever the key cache holds: a wrong one
+// fails with secret.ErrWrongPassword. A locked keyring is unlocked by the
+// right one. Callers about to ask for a new password check the current one
+// first, so that a mistake is reported before the new one is typed.
+func (k *Keyring) CheckPassword(ctx context.Context, password []byte) error {
+	if err := k.acceptable(password); err != nil {
+		return err
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.verifyCurrent(ctx, password)
+}
+
+// verifyCurrent checks that current derives the key the keyring holds, or
+// unlocks a locked keyring with it, and keeps it as the password, so that a
+// re-key by another writer before the update is followed with the verified
+// password only. Called with k.mu held.
+func (k *Keyring) verifyCurrent(ctx context.Context, current []byte) error {
+	if err := k.refresh(ctx); err != nil {
+		return err
+	}
+	if k.key == nil {
+		kept := k.password
+		k.password = nil
+		if err := k.unlockWith(ctx, bytes.Clone(current)); err != nil {
+			k.password = kept // a wrong password changes nothing
+			return err
+		}
+		secret.Wipe(kept)
+		return nil
+	}
+	derived := deriveKey(current, k.c.salt, k.c.iterations)
+	same := subtle.ConstantTimeCompare(derived, k.key) == 1
+	secret.Wipe(derived)
+	if !same {
+		return k.fail("the current password is wrong: %w", secret.ErrWrongPassword)
+	}
+	secret.Wipe(k.password)
+	k.password = bytes.Clone(current)
+	return ctx.Err()
 }

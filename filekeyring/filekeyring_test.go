@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/moneypenny-go/keyring/internal/storetest"
+	"github.com/moneypenny-go/keyring/internal/testpeer"
 	"github.com/moneypenny-go/keyring/secret"
 )
 
@@ -71,11 +72,7 @@ func TestStoreSuite(t *testing.T) {
 }
 
 func TestLibsecretFixture(t *testing.T) {
-	src := "../../shared/fixtures/libsecret/default.keyring"
-	if _, err := os.Stat(src); err != nil {
-		t.Skip("third-party fixture not present")
-	}
-	path := copyFile(t, src)
+	path := copyFile(t, testpeer.Fixture(t, "libsecret/default.keyring"))
 	k := mustOpen(t, path, "password")
 	if got := hex.EncodeToString(k.key); got != "739f0377686f475263969a36934764fe" {
 		t.Fatalf("key = %s", got)
@@ -98,11 +95,7 @@ func TestLibsecretFixture(t *testing.T) {
 }
 
 func TestOO7Fixture(t *testing.T) {
-	src := "../../shared/fixtures/oo7/client/default.keyring"
-	if _, err := os.Stat(src); err != nil {
-		t.Skip("third-party fixture not present")
-	}
-	k := mustOpen(t, copyFile(t, src), "test")
+	k := mustOpen(t, copyFile(t, testpeer.Fixture(t, "oo7/client/default.keyring")), "test")
 	if got := lookup(t, k, secret.Attributes{"xdg:schema": "org.gnome.keyring.Note"}); len(got) != 1 || got[0] != "foo" {
 		t.Fatalf("oo7 item = %q", got)
 	}
@@ -284,7 +277,7 @@ func TestBrokenItemsKeptUntilRepair(t *testing.T) {
 	if !bytes.Contains(data, foreign) {
 		t.Fatal("a write destroyed the item encrypted under another key")
 	}
-	if err := k.ChangePassword(ctx, []byte("new")); !errors.Is(err, secret.ErrCorrupt) {
+	if err := k.ChangePassword(ctx, []byte("password A"), []byte("new")); !errors.Is(err, secret.ErrCorrupt) {
 		t.Fatalf("ChangePassword with a broken item: %v, want refusal", err)
 	}
 	if n, err := k.Repair(ctx); n != 1 || err != nil {
@@ -317,7 +310,7 @@ func TestChangePassword(t *testing.T) {
 	ctx := context.Background()
 	k := mustOpen(t, path, "moneypenny-v1")
 	old, _ := parse(mustRead(t, path))
-	if err := k.ChangePassword(ctx, []byte("brand new")); err != nil {
+	if err := k.ChangePassword(ctx, []byte("moneypenny-v1"), []byte("brand new")); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := parse(mustRead(t, path))

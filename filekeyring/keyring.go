@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -48,12 +49,15 @@ type Keyring struct {
 // Open opens the keyring file at path, or prepares a new one there. The
 // file is created by the first write, never by reading.
 //
-// password may be nil when WithPrompt is given; a key found in the key cache
-// makes the password unnecessary. A file with items none of which decrypts
-// with the key is a wrong password (secret.ErrWrongPassword) and Open fails
-// without writing. A file in another format, gnome-keyring's legacy v0 one
-// included, or a corrupt file fails with an error naming the file and the
-// reason; such files are never overwritten.
+// password may be nil when WithPrompt is given; then a key found in the key
+// cache (WithKeyCache) spares the prompt. A password that is given is always
+// checked by deriving the key from it, warm cache or not. An empty password
+// is refused with secret.ErrInvalidArgument unless WithAllowEmptyPassword is
+// given. A file with items none of which decrypts with the key is a wrong
+// password (secret.ErrWrongPassword) and Open fails without writing. A file
+// in another format, gnome-keyring's legacy v0 one included, or a corrupt
+// file fails with an error naming the file and the reason; such files are
+// never overwritten.
 func Open(ctx context.Context, path string, password []byte, opts ...Option) (*Keyring, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -240,40 +244,73 @@ func (k *Keyring) cacheID() string {
 	return "filekeyring:" + k.path + ":" + hex.EncodeToString(h[:8])
 }
 
-// unlock finds the key: the cache, then password, then the prompt.
+// unlock finds the key. A supplied password is always checked by deriving
+// the key from it: the cache never vouches for a password, it only stands in
+// for a missing one, sparing the prompt (see WithKeyCache).
 func (k *Keyring) unlock(ctx context.Context, password []byte) error {
-	if cache := k.opts.cache; cache != nil && k.seen.info != nil {
-		if key, ok := cache.Key(ctx, k.cacheID()); ok {
-			k.c.forgetChecks()
-			if len(key) == keySize && (len(k.c.items) == 0 || k.c.anyValid(key)) {
-				k.key = key
-				if password != nil {
-					k.password = bytes.Clone(password)
-				}
-				return nil
-			}
-			k.c.forgetChecks()
-			secret.Wipe(key)
-			_ = cache.ForgetKey(ctx, k.cacheID())
+	if password != nil {
+		if err := k.acceptable(password); err != nil {
+			return err
 		}
+		return k.unlockWith(ctx, bytes.Clone(password))
 	}
-	pw := bytes.Clone(password)
-	if pw == nil {
-		if k.opts.prompt == nil {
-			return k.fail("no password given: %w", secret.ErrLocked)
-		}
-		p, err := k.opts.prompt(ctx)
-		if err != nil {
-			return k.fail("password: %w", err)
-		}
-		pw = bytes.Clone(p)
-		secret.Wipe(p)
+	if key, ok := k.cachedKey(ctx); ok {
+		k.key = key
+		return nil
+	}
+	prompt := k.opts.prompt
+	if k.seen.info == nil && k.opts.newPrompt != nil {
+		prompt = k.opts.newPrompt // the file does not exist: choosing its password
+	}
+	if prompt == nil {
+		return k.fail("no password given: %w", secret.ErrLocked)
+	}
+	p, err := prompt(ctx)
+	if err != nil {
+		return k.fail("password: %w", err)
+	}
+	pw := bytes.Clone(p)
+	secret.Wipe(p)
+	if err := k.acceptable(pw); err != nil {
+		return err
 	}
 	return k.unlockWith(ctx, pw)
 }
 
+// acceptable refuses an empty password unless WithAllowEmptyPassword was
+// given: an empty variable or a stray Enter must not create, open or re-key
+// a keyring by accident.
+func (k *Keyring) acceptable(pw []byte) error {
+	if len(pw) == 0 && !k.opts.allowEmpty {
+		return k.fail("empty password (WithAllowEmptyPassword allows one): %w", secret.ErrInvalidArgument)
+	}
+	return nil
+}
+
+// cachedKey returns the cached key for this version of the file, if there is
+// one that decrypts its items. An entry that does not is dropped.
+func (k *Keyring) cachedKey(ctx context.Context) ([]byte, bool) {
+	cache := k.opts.cache
+	if cache == nil || k.seen.info == nil {
+		return nil, false
+	}
+	key, ok := cache.Key(ctx, k.cacheID())
+	if !ok {
+		return nil, false
+	}
+	k.c.forgetChecks()
+	if len(key) == keySize && (len(k.c.items) == 0 || k.c.anyValid(key)) {
+		return key, true
+	}
+	k.c.forgetChecks()
+	secret.Wipe(key)
+	_ = cache.ForgetKey(ctx, k.cacheID())
+	return nil, false
+}
+
 // unlockWith derives the key from pw (which it keeps or wipes) and checks
-// it against the file.
+// it against the file's items and, for a file without items, against the key
+// an earlier unlock cached: the only record of the password such a file has.
 func (k *Keyring) unlockWith(ctx context.Context, pw []byte) error {
 	key := deriveKey(pw, k.c.salt, k.c.iterations)
 	if err := ctx.Err(); err != nil {
@@ -288,8 +325,21 @@ func (k *Keyring) unlockWith(ctx context.Context, pw []byte) error {
 		secret.Wipe(pw)
 		return k.fail("none of the %d items decrypts with this password: %w", len(k.c.items), secret.ErrWrongPassword)
 	}
+	cache := k.opts.cache
+	if cache != nil && k.seen.info != nil && len(k.c.items) == 0 {
+		if cached, ok := cache.Key(ctx, k.cacheID()); ok {
+			same := subtle.ConstantTimeCompare(cached, key) == 1
+			secret.Wipe(cached)
+			if !same {
+				secret.Wipe(key)
+				secret.Wipe(pw)
+				return k.fail("the keyring has no items to check the password against, and it does not derive the key cached by the last unlock (Lock forgets that key): %w",
+					secret.ErrWrongPassword)
+			}
+		}
+	}
 	k.key, k.password = key, pw
-	if cache := k.opts.cache; cache != nil && k.seen.info != nil {
+	if cache != nil && k.seen.info != nil {
 		_ = cache.StoreKey(ctx, k.cacheID(), key)
 	}
 	return nil

@@ -25,6 +25,18 @@ const cachePrefix = "moneypenny-cache:"
 //
 // A KeyCache holds no state of its own: every call asks the kernel, so one
 // value can be shared freely and several processes share the entries.
+//
+// The cache holds keys, not verdicts on passwords: it stands in for a
+// password that was not supplied (sparing a prompt), never for checking one
+// that was. The file keyring checks a supplied password by deriving the key
+// from it, warm cache or not, and compares the result with the cached key
+// when the file has no items of its own to check it against. Storing a
+// cheaper verifier of the password beside the key (a hash, an HMAC under the
+// key or under another secret kept here) would let anyone who can read the
+// entry test guesses at the verifier's speed instead of the key
+// derivation's, and the password may guard more than this file. The entry
+// is keyed by the file's path and salt, so a password change, which changes
+// the salt, leaves old entries unused until they expire.
 type KeyCache struct {
 	o cacheOptions
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
+	"github.com/moneypenny-go/keyring/internal/nameowner"
 	"github.com/moneypenny-go/keyring/secret"
 )
 
@@ -38,10 +39,14 @@ func requestPath(unique, token string) dbus.ObjectPath {
 // subscription is the match rule for Response on one request path. The
 // portal sends Response as a unicast signal, which reaches us without any
 // match rule; the rule is still added so that a portal which broadcasts it
-// is heard too, and it is removed again when the request is over.
+// is heard too, and it is removed again when the request is over. A second
+// rule follows the owner of the portal's name, so that only the process
+// that took the request is believed and its leaving the bus ends the wait.
 type subscription struct {
-	conn *dbus.Conn
-	path dbus.ObjectPath
+	conn   *dbus.Conn
+	path   dbus.ObjectPath
+	owner  *nameowner.Tracker
+	portal string // the unique name that took the request (see pin)
 }
 
 func (s *subscription) rule(path dbus.ObjectPath) []dbus.MatchOption {
@@ -52,13 +57,40 @@ func (s *subscription) rule(path dbus.ObjectPath) []dbus.MatchOption {
 	}
 }
 
+// subscribe adds the rules and starts following the owner of the portal's
+// name; the signal channel must be registered already.
 func subscribe(ctx context.Context, conn *dbus.Conn, path dbus.ObjectPath) (*subscription, error) {
 	s := &subscription{conn: conn}
+	if err := conn.AddMatchSignalContext(ctx, nameowner.Rule(busName)...); err != nil {
+		return nil, err
+	}
 	if err := conn.AddMatchSignalContext(ctx, s.rule(path)...); err != nil {
+		s.removeOwnerRule()
 		return nil, err
 	}
 	s.path = path
+	owner, err := nameowner.New(ctx, conn, busName)
+	if err != nil {
+		s.remove()
+		return nil, err
+	}
+	s.owner = owner
 	return s, nil
+}
+
+// pin records which process took the request, once the call has returned:
+// before it, the portal may not even be running (the bus starts it on
+// demand). Nobody owning the name by then is ErrNoPortal.
+func (s *subscription) pin(ctx context.Context) error {
+	owner, err := nameowner.Lookup(ctx, s.conn, busName)
+	if err != nil {
+		return err
+	}
+	if owner == "" {
+		return fmt.Errorf("portal: the portal left the bus before it answered: %w", ErrNoPortal)
+	}
+	s.portal = owner
+	return nil
 }
 
 // move re-targets the subscription when the portal chose another path than
@@ -76,12 +108,19 @@ func (s *subscription) move(ctx context.Context, path dbus.ObjectPath) error {
 	return s.conn.RemoveMatchSignalContext(ctx, s.rule(old)...)
 }
 
-// remove drops the match rule. It runs on cleanup, often after the caller's
-// context is done, so it gets its own short deadline.
+// remove drops the match rules. It runs on cleanup, often after the
+// caller's context is done, so it gets its own short deadline.
 func (s *subscription) remove() {
 	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
 	_ = s.conn.RemoveMatchSignalContext(ctx, s.rule(s.path)...)
+	s.removeOwnerRule()
+}
+
+func (s *subscription) removeOwnerRule() {
+	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	defer cancel()
+	_ = s.conn.RemoveMatchSignalContext(ctx, nameowner.Rule(busName)...)
 }
 
 // cleanupTimeout bounds the calls made while giving up or cleaning up.
@@ -96,12 +135,14 @@ func closeRequest(conn *dbus.Conn, path dbus.ObjectPath) {
 	_ = conn.Object(busName, path).CallWithContext(ctx, ifaceRequest+".Close", 0).Err
 }
 
-// waitResponse waits for the Response of the request at path, sent by the
-// portal's unique name owner. Signals from other senders or for other paths
-// are ignored: another peer could otherwise end our request with a forged
-// Response, and GDBus (libsecret) filters on the owner of the well-known name
-// in the same way.
-func waitResponse(ctx context.Context, signals <-chan *dbus.Signal, path dbus.ObjectPath, owner string) (uint32, error) {
+// waitResponse waits for the Response of the request at sub.path, sent by
+// the process that took the request (sub.portal). Signals
+// from other senders or for other paths are ignored: another peer could
+// otherwise end our request with a forged Response, and GDBus (libsecret)
+// filters on the owner of the well-known name in the same way. If that
+// process loses the name (it exited, or was replaced), no Response will
+// come and the wait ends with ErrNoPortal.
+func waitResponse(ctx context.Context, signals <-chan *dbus.Signal, sub *subscription) (uint32, error) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -110,7 +151,13 @@ func waitResponse(ctx context.Context, signals <-chan *dbus.Signal, path dbus.Ob
 			if !ok {
 				return 0, fmt.Errorf("portal: the bus connection closed while waiting for the portal's response: %w", secret.ErrUnavailable)
 			}
-			if sig.Path != path || sig.Name != ifaceRequest+".Response" || (owner != "" && sig.Sender != owner) {
+			if c, changed := sub.owner.Observe(sig); changed {
+				if c.Old == sub.portal {
+					return 0, fmt.Errorf("portal: the portal left the bus before it answered: %w", ErrNoPortal)
+				}
+				continue
+			}
+			if sig.Path != sub.path || sig.Name != ifaceRequest+".Response" || sig.Sender != sub.portal {
 				continue
 			}
 			var (

@@ -83,8 +83,14 @@ func retrieve(ctx context.Context, conn *dbus.Conn, o options) (*secret.Value, e
 		return nil, wrapCallError("follow the request to "+string(handle), err)
 	}
 
-	owner := portalOwner(ctx, conn)
-	code, err := waitResponse(ctx, signals, handle, owner)
+	if err := sub.pin(ctx); err != nil {
+		closeRequest(conn, handle)
+		if errors.Is(err, ErrNoPortal) {
+			return nil, err
+		}
+		return nil, wrapCallError("ask the bus who owns "+busName, err)
+	}
+	code, err := waitResponse(ctx, signals, sub)
 	if err != nil {
 		if ctx.Err() != nil {
 			closeRequest(conn, handle)
@@ -96,16 +102,6 @@ func retrieve(ctx context.Context, conn *dbus.Conn, o options) (*secret.Value, e
 		return nil, err
 	}
 	return readSecret(ctx, r)
-}
-
-// portalOwner returns the unique name that owns the portal's well-known
-// name, or "" if that cannot be learnt (then senders are not filtered).
-func portalOwner(ctx context.Context, conn *dbus.Conn) string {
-	var owner string
-	if err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.GetNameOwner", 0, busName).Store(&owner); err != nil {
-		return ""
-	}
-	return owner
 }
 
 // readSecret reads the first SecretLen bytes from the pipe, as libsecret

@@ -31,15 +31,10 @@ func pattern(n int) []byte {
 }
 
 // connStats returns dbus-daemon's statistics for a connection (its match
-// rules, in particular).
+// rules, in particular); the test fails when the bus cannot give them.
 func (f *fakePortal) connStats(t *testing.T, name string) map[string]dbus.Variant {
 	t.Helper()
-	var st map[string]dbus.Variant
-	err := f.conn.BusObject().Call("org.freedesktop.DBus.Debug.Stats.GetConnectionStats", 0, name).Store(&st)
-	if err != nil {
-		t.Skipf("dbus-daemon has no Debug.Stats: %v", err)
-	}
-	return st
+	return testpeer.ConnectionStats(t, f.conn, name)
 }
 
 func clientName(t *testing.T, c *Client) string {
@@ -92,9 +87,10 @@ func TestClientSecretSuccess(t *testing.T) {
 		t.Fatalf("portal asked %d times, want once", calls)
 	}
 
-	// The match rule is gone again, and there was one.
+	// The match rules are gone again, and there were two: the request's
+	// Response and the owner of the portal's name.
 	st := f.connStats(t, unique)
-	if st["MatchRules"].Value().(uint32) != 0 || st["PeakMatchRules"].Value().(uint32) != 1 {
+	if st["MatchRules"].Value().(uint32) != 0 || st["PeakMatchRules"].Value().(uint32) != 2 {
 		t.Fatalf("match rules now %v, peak %v", st["MatchRules"], st["PeakMatchRules"])
 	}
 
@@ -154,8 +150,68 @@ func TestSubscriptionMoves(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := f.connStats(t, clientName(t, c))
-	if st["MatchRules"].Value().(uint32) != 0 || st["PeakMatchRules"].Value().(uint32) != 2 {
+	// Response on two paths for a moment, and the name's owner.
+	if st["MatchRules"].Value().(uint32) != 0 || st["PeakMatchRules"].Value().(uint32) != 3 {
 		t.Fatalf("match rules now %v, peak %v", st["MatchRules"], st["PeakMatchRules"])
+	}
+}
+
+// waitHandle waits until the fake has taken one request and returns it. It
+// runs beside the test, so it reports with Errorf.
+func (f *fakePortal) waitHandle(t *testing.T) dbus.ObjectPath {
+	var handles []dbus.ObjectPath
+	if !testpeer.WaitFor(10*time.Second, func() bool { _, handles, _ = f.stats(); return len(handles) == 1 }) {
+		t.Errorf("the portal was never asked")
+		return ""
+	}
+	return handles[0]
+}
+
+// A Response from anyone but the portal, here a cancellation addressed to
+// the client by a third connection, does not end the request.
+func TestForgedResponseIsIgnored(t *testing.T) {
+	f := newFakePortal(t, behaviour{never: true})
+	c := NewClient(WithAddress(f.bus.Address))
+	defer c.Close()
+	forger, err := dbus.Connect(f.bus.Address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer forger.Close()
+	go func() {
+		handle := f.waitHandle(t)
+		msg := &dbus.Message{Type: dbus.TypeSignal, Headers: map[dbus.HeaderField]dbus.Variant{
+			dbus.FieldPath:        dbus.MakeVariant(handle),
+			dbus.FieldInterface:   dbus.MakeVariant(ifaceRequest),
+			dbus.FieldMember:      dbus.MakeVariant("Response"),
+			dbus.FieldDestination: dbus.MakeVariant(clientName(t, c)),
+		}, Body: []any{uint32(responseCancelled), map[string]dbus.Variant{}}}
+		msg.Headers[dbus.FieldSignature] = dbus.MakeVariant(dbus.SignatureOf(msg.Body...))
+		if err := forger.Send(msg, nil).Err; err != nil {
+			t.Errorf("forge: %v", err)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if _, err := c.Secret(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want the deadline: the forged cancellation was believed", err)
+	}
+}
+
+// The portal leaving the bus while a request is open ends the wait with
+// ErrNoPortal at once instead of waiting for a Response that cannot come.
+func TestPortalLeavesDuringRequest(t *testing.T) {
+	f := newFakePortal(t, behaviour{never: true})
+	go func() {
+		f.waitHandle(t)
+		_ = f.conn.Close()
+	}()
+	ctx := testCtx(t)
+	if _, err := RetrieveSecret(ctx, WithAddress(f.bus.Address)); !errors.Is(err, ErrNoPortal) {
+		t.Fatalf("got %v, want ErrNoPortal", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the wait only ended with the test's deadline")
 	}
 }
 

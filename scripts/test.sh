@@ -17,7 +17,7 @@ export PATH="$PATH:$(go env GOPATH)/bin"
 
 source scripts/debs.sh
 pkgs=(dbus dbus-x11 gnome-keyring libsecret-tools gir1.2-secret-1 python3-secretstorage python3-gi
-      gir1.2-gcr-3 xdg-desktop-portal bubblewrap keyutils keepassxc libkf5wallet-bin
+      gir1.2-gcr-3 xdg-desktop-portal bubblewrap keyutils zsh fish keepassxc libkf5wallet-bin
       libqca-qt5-2-plugins)
 if [ "${SKIP_WINE:-0}" != 1 ]; then
   pkgs+=(wine wine64 gcc-mingw-w64-x86-64-win32)
@@ -43,6 +43,23 @@ for target in darwin/arm64 darwin/amd64 windows/amd64 linux/arm64; do
   GOOS=${target%/*} GOARCH=${target#*/} go build -o /dev/null ./cmd/moneypenny
   echo "   $target ok"
 done
+
+# The third-party keyring fixtures (libsecret's, oo7's) are read, never
+# committed: testpeer.Fixture finds them through MONEYPENNY_FIXTURES or a
+# shared/fixtures directory above this one. Without them their tests skip,
+# and under CI=true fail.
+fixtures=${MONEYPENNY_FIXTURES:-}
+if [ -z "$fixtures" ]; then
+  d=$PWD
+  while :; do
+    if [ -d "$d/shared/fixtures" ]; then fixtures=$d/shared/fixtures; break; fi
+    [ "$d" = / ] && break
+    d=$(dirname "$d")
+  done
+fi
+if [ -z "$fixtures" ] || [ ! -d "$fixtures" ]; then
+  echo "== note: no shared/fixtures found (MONEYPENNY_FIXTURES unset): the libsecret/oo7 fixture tests skip (under CI=true they fail)"
+fi
 
 echo "== go test -race ./..."
 go_test_flags=(-race -count=1 -timeout 30m)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Attributes are the name/value pairs that identify an item. They are stored
@@ -71,12 +72,21 @@ func (a Attributes) String() string {
 }
 
 // Validate checks what every backend requires: names are non-empty, and
-// neither names nor values contain a NUL byte (GVariant and D-Bus strings
-// cannot hold one).
+// names and values are valid UTF-8 without a NUL byte. The Secret Service
+// (D-Bus strings) and the file keyring (GVariant strings) can hold nothing
+// else: dbus-daemon disconnects a client that sends invalid UTF-8, and bytes
+// that are not UTF-8 would come back changed, shown with replacement
+// characters, or match nothing.
 func (a Attributes) Validate() error {
 	for k, v := range a {
 		if k == "" {
 			return fmt.Errorf("attribute with an empty name: %w", ErrInvalidArgument)
+		}
+		if !utf8.ValidString(k) {
+			return fmt.Errorf("attribute name %q is not valid UTF-8: %w", k, ErrInvalidArgument)
+		}
+		if !utf8.ValidString(v) {
+			return fmt.Errorf("the value of attribute %q is not valid UTF-8: %w", k, ErrInvalidArgument)
 		}
 		if strings.IndexByte(k, 0) >= 0 || strings.IndexByte(v, 0) >= 0 {
 			return fmt.Errorf("attribute %q contains a NUL byte: %w", k, ErrInvalidArgument)

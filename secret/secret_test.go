@@ -1,8 +1,11 @@
 package secret
 
 import (
+	"bytes"
 	"context"
+	"encoding/gob"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"strings"
@@ -84,5 +87,71 @@ func TestDeleteEach(t *testing.T) {
 	boom := errors.New("boom")
 	if n, err := DeleteEach(context.Background(), []Item{&fakeItem{}, &fakeItem{fail: boom}}); n != 1 || !errors.Is(err, boom) {
 		t.Fatalf("DeleteEach with a failure = %d, %v", n, err)
+	}
+}
+
+// TestValueRefusesToBeEncoded: encoders fail on a Value instead of writing
+// the secret or a placeholder that would silently replace it.
+func TestValueRefusesToBeEncoded(t *testing.T) {
+	v := NewString("hunter2")
+	type config struct {
+		Name  string
+		Token *Value
+	}
+	encoders := map[string]func() ([]byte, error){
+		"MarshalText": v.MarshalText,
+		"MarshalJSON": v.MarshalJSON,
+		"json":        func() ([]byte, error) { return json.Marshal(v) },
+		"json struct": func() ([]byte, error) { return json.Marshal(config{"c", v}) },
+		"xml struct":  func() ([]byte, error) { return xml.Marshal(config{"c", v}) },
+		"gob": func() ([]byte, error) {
+			var b bytes.Buffer
+			err := gob.NewEncoder(&b).Encode(config{"c", v})
+			return b.Bytes(), err
+		},
+		"json indent ": func() ([]byte, error) { return json.MarshalIndent(map[string]*Value{"k": v}, "", " ") },
+	}
+	for name, enc := range encoders {
+		out, err := enc()
+		if err == nil || !errors.Is(err, ErrNotSupported) {
+			t.Errorf("%s: err %v, want one wrapping ErrNotSupported (output %q)", name, err, out)
+		}
+		if bytes.Contains(out, []byte("hunter2")) || bytes.Contains(out, []byte(redacted)) {
+			t.Errorf("%s wrote %q", name, out)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%s: the error has the secret: %v", name, err)
+		}
+	}
+	// Formatting still redacts.
+	if s := fmt.Sprintf("%v %s %#v", v, v, v); s != "[REDACTED] [REDACTED] [REDACTED]" {
+		t.Errorf("formatting: %q", s)
+	}
+}
+
+// TestAttributesValidate: what no backend can store is refused with
+// ErrInvalidArgument and an error that names the attribute.
+func TestAttributesValidate(t *testing.T) {
+	for _, ok := range []Attributes{nil, {}, {"service": "github.com"}, {"ключ": "значение 🔑", "xdg:schema": "org.example"}} {
+		if err := ok.Validate(); err != nil {
+			t.Errorf("%v: %v", ok, err)
+		}
+	}
+	for _, tc := range []struct {
+		attrs Attributes
+		want  string
+	}{
+		{Attributes{"": "v"}, "empty name"},
+		{Attributes{"k": "a\x00b"}, "NUL"},
+		{Attributes{"k\x00": "v"}, "NUL"},
+		{Attributes{"k": "caf\xe9"}, `the value of attribute "k" is not valid UTF-8`},
+		{Attributes{"user": "\xff\xfe"}, `attribute "user" is not valid UTF-8`},
+		{Attributes{"n\xff": "v"}, `attribute name "n\xff" is not valid UTF-8`},
+		{Attributes{"k": "\xed\xa0\x80"}, "not valid UTF-8"}, // a UTF-16 surrogate, encoded
+	} {
+		err := tc.attrs.Validate()
+		if !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want ErrInvalidArgument with %q", tc.attrs, err, tc.want)
+		}
 	}
 }

@@ -100,6 +100,22 @@ func (v *Value) GoString() string { return redacted }
 // Format prints [REDACTED] for every verb.
 func (v *Value) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(redacted)) }
 
-// MarshalText refuses to serialise: a secret must be written out on purpose,
-// with Bytes, never as a side effect of encoding a struct.
-func (v *Value) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+// errNotSerialised is what MarshalText, MarshalJSON and MarshalBinary return.
+//
+// A Value refuses to be encoded: a secret must be written out on purpose,
+// with Bytes, never as a side effect of encoding a struct. Writing
+// "[REDACTED]" instead would be worse than failing: a program that saves its
+// configuration as JSON would lose the secret without a word.
+var errNotSerialised = fmt.Errorf("secret: a Value is not encoded implicitly; write its Bytes out on purpose: %w", ErrNotSupported)
+
+// MarshalText returns an error wrapping ErrNotSupported, so encoding/json,
+// encoding/xml and other text encoders fail instead of writing the secret
+// or a placeholder.
+func (v *Value) MarshalText() ([]byte, error) { return nil, errNotSerialised }
+
+// MarshalJSON returns the same error as MarshalText.
+func (v *Value) MarshalJSON() ([]byte, error) { return nil, errNotSerialised }
+
+// MarshalBinary returns the same error as MarshalText (encoding/gob and
+// binary encoders).
+func (v *Value) MarshalBinary() ([]byte, error) { return nil, errNotSerialised }

@@ -19,6 +19,9 @@ type ioEnv struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// lookupEnv tells an empty variable from an unset one; nil falls back
+	// to getenv, where empty means unset.
+	lookupEnv func(string) (string, bool)
 }
 
 // Exit codes, as secret-tool's.
@@ -28,7 +31,8 @@ const (
 	exitUsage   = 2
 )
 
-// usageError is a mistake on the command line: exit 2 with the usage text.
+// usageError is a mistake on the command line: exit 2 with the usage of
+// the command it was made in.
 type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
@@ -36,28 +40,7 @@ func (e usageError) Error() string { return e.msg }
 // errQuiet exits 1 without a message (lookup or clear found nothing).
 var errQuiet = errors.New("no match")
 
-const usageText = `usage: moneypenny store --label='label' attribute value ...
-       moneypenny lookup attribute value ...
-       moneypenny clear attribute value ...
-       moneypenny search [--all] [--unlock] [--json] attribute value ...
-       moneypenny lock
-       moneypenny unlock
-       moneypenny list [--json]
-       moneypenny repair
-       moneypenny change-password
-       moneypenny migrate [--dry-run] [--keep] [--replace] [--from-file PATH] [--json] attribute value ...
-       moneypenny diagnose [--json]
-global options (before or after the verb):
-       --backend NAME       secret-service, file, keyctl, keychain, credential-manager (or MONEYPENNY_BACKEND)
-       --keyring PATH       file keyring path (or MONEYPENNY_KEYRING)
-       --password-fd N      read the file keyring password from file descriptor N
-       --collection ALIAS   Secret Service collection (default: the "default" alias)
-       --app-id ID          open a Flatpak app's keyring from the host
-       --no-unlock-cache    do not cache the file keyring's derived key in the kernel keyring
-       --timeout DURATION   give up after this long (default 2m; prompts count)
-`
-
-// globals are the options every verb accepts.
+// globals are the options every verb accepts, before or after it.
 type globals struct {
 	backend       string
 	keyringPath   string
@@ -66,29 +49,34 @@ type globals struct {
 	appID         string
 	noUnlockCache bool
 	timeout       time.Duration
+	version       bool
+
+	allowEmptyPassword bool
 }
 
+// register adds the global options to fs. A `name` in backquotes is the
+// value's placeholder in the help (flag.UnquoteUsage).
 func (g *globals) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.backend, "backend", g.backend, "backend name")
-	fs.StringVar(&g.keyringPath, "keyring", g.keyringPath, "file keyring path")
-	fs.IntVar(&g.passwordFD, "password-fd", g.passwordFD, "read the password from this file descriptor")
-	fs.StringVar(&g.collection, "collection", g.collection, "Secret Service collection alias or path")
-	fs.StringVar(&g.appID, "app-id", g.appID, "Flatpak app id")
-	fs.BoolVar(&g.noUnlockCache, "no-unlock-cache", g.noUnlockCache, "do not cache the derived key")
-	fs.DurationVar(&g.timeout, "timeout", g.timeout, "overall timeout")
-}
-
-// verb is one subcommand.
-type verb struct {
-	run func(ctx context.Context, c *cli, args []string) error
-	// flags registers the verb's own flags.
-	flags func(fs *flag.FlagSet, c *cli)
+	fs.StringVar(&g.backend, "backend", g.backend, "use backend `NAME`: secret-service, file, keyctl, keychain, credential-manager (or MONEYPENNY_BACKEND)")
+	fs.StringVar(&g.keyringPath, "keyring", g.keyringPath, "file keyring at `PATH` (or MONEYPENNY_KEYRING)")
+	fs.IntVar(&g.passwordFD, "password-fd", g.passwordFD, "read the file keyring password from the first line of file descriptor `N` (MONEYPENNY_PASSWORD wins)")
+	fs.StringVar(&g.collection, "collection", g.collection, "Secret Service collection `ALIAS` or object path (default: the \"default\" alias)")
+	fs.StringVar(&g.appID, "app-id", g.appID, "open the keyring of the Flatpak app `ID` from the host")
+	fs.BoolVar(&g.noUnlockCache, "no-unlock-cache", g.noUnlockCache, "do not cache the file keyring's derived key in the kernel keyring (or MONEYPENNY_UNLOCK_CACHE=0)")
+	fs.BoolVar(&g.allowEmptyPassword, "allow-empty-password", g.allowEmptyPassword, "accept an empty password (or MONEYPENNY_ALLOW_EMPTY_PASSWORD=1)")
+	fs.DurationVar(&g.timeout, "timeout", g.timeout, "give up after `DURATION` (default 2m; prompts count)")
+	fs.BoolVar(&g.version, "version", g.version, "print the version and exit")
 }
 
 // cli holds one invocation's state.
 type cli struct {
 	io ioEnv
 	g  globals
+	pw passwords // the keyring password as read (password.go)
+	// table is the verb table (commands()); path is the command being run
+	// in it: the verb, then its sub-verb if any.
+	table []*command
+	path  []*command
 	// verb flags
 	label    string
 	all      bool
@@ -100,76 +88,79 @@ type cli struct {
 	fromFile string
 }
 
-var verbs = map[string]verb{
-	"store":           {run: cmdStore, flags: func(fs *flag.FlagSet, c *cli) { fs.StringVar(&c.label, "label", "", "label") }},
-	"lookup":          {run: cmdLookup},
-	"search":          {run: cmdSearch, flags: searchFlags},
-	"clear":           {run: cmdClear},
-	"lock":            {run: cmdLock},
-	"unlock":          {run: cmdUnlock},
-	"list":            {run: cmdList, flags: jsonFlag},
-	"repair":          {run: cmdRepair},
-	"change-password": {run: cmdChangePassword},
-	"migrate":         {run: cmdMigrate, flags: migrateFlags},
-	"diagnose":        {run: cmdDiagnose, flags: jsonFlag},
-	portalSecretVerb:  {run: cmdPortalSecret},
+func jsonFlag(fs *flag.FlagSet, c *cli) { fs.BoolVar(&c.json, "json", false, "print JSON") }
+
+func storeFlags(fs *flag.FlagSet, c *cli) {
+	fs.StringVar(&c.label, "label", "", "the item's `LABEL`, shown by keyring managers (required)")
 }
 
-// portalSecretVerb is internal: --app-id runs it inside a bubblewrap
-// sandbox to ask the Secrets portal for the app's secret (appsecret_linux.go).
-const portalSecretVerb = "__portal-secret"
-
-func jsonFlag(fs *flag.FlagSet, c *cli) { fs.BoolVar(&c.json, "json", false, "JSON output") }
-
 func searchFlags(fs *flag.FlagSet, c *cli) {
-	fs.BoolVar(&c.all, "all", false, "all results, not just the first")
-	fs.BoolVar(&c.unlock, "unlock", false, "unlock locked items")
+	fs.BoolVar(&c.all, "all", false, "print every match, not just the first")
+	fs.BoolVar(&c.unlock, "unlock", false, "unlock locked items (may prompt)")
 	jsonFlag(fs, c)
 }
 
 func migrateFlags(fs *flag.FlagSet, c *cli) {
-	fs.BoolVar(&c.dryRun, "dry-run", false, "report, change nothing")
-	fs.BoolVar(&c.keep, "keep", false, "keep the host items")
-	fs.BoolVar(&c.replace, "replace", false, "replace items already in the file")
-	fs.StringVar(&c.fromFile, "from-file", "", "import this keyring file instead of the host service")
+	fs.BoolVar(&c.dryRun, "dry-run", false, "report what would move, change nothing")
+	fs.BoolVar(&c.keep, "keep", false, "keep the host items (copy instead of move)")
+	fs.BoolVar(&c.replace, "replace", false, "replace items already in the file keyring")
+	fs.StringVar(&c.fromFile, "from-file", "", "import the keyring file at `PATH` instead of the host service (password: MONEYPENNY_SOURCE_PASSWORD or a prompt)")
 	jsonFlag(fs, c)
 }
 
 // run is the whole program; it returns the exit status.
+//
+// The global options are parsed up to the verb; then the verb's own options
+// are added and the rest is parsed, options anywhere (parseOptions). A verb
+// with sub-verbs repeats this one level down.
 func run(ctx context.Context, args []string, env ioEnv) int {
-	c := &cli{io: env, g: globals{passwordFD: -1, timeout: 2 * time.Minute}}
-	pre := flag.NewFlagSet("moneypenny", flag.ContinueOnError)
-	pre.SetOutput(io.Discard)
-	c.g.register(pre)
-	if err := pre.Parse(args); err != nil {
-		return c.usage(err.Error())
-	}
-	rest := pre.Args()
-	if len(rest) == 0 {
-		return c.usage("")
-	}
-	name := rest[0]
-	if name == "help" || name == "--help" || name == "-h" {
-		fmt.Fprint(env.stdout, usageText)
-		return exitOK
-	}
-	v, ok := verbs[name]
-	if !ok {
-		return c.usage(fmt.Sprintf("unknown command %q", name))
-	}
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	return runTable(ctx, commands(), args, env)
+}
+
+// runTable is run with the verb table given, for tests of the machinery.
+func runTable(ctx context.Context, table []*command, args []string, env ioEnv) int {
+	c := &cli{io: env, g: globals{passwordFD: -1, timeout: 2 * time.Minute}, table: table}
+	defer c.pw.wipe()
+	fs := flag.NewFlagSet("moneypenny", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	c.g.register(fs)
-	if v.flags != nil {
-		v.flags(fs, c)
+	for {
+		rest, err := parseOptions(fs, args, true)
+		if code, done := c.parseOutcome(err); done {
+			return code
+		}
+		if len(rest) == 0 {
+			if len(c.path) == 0 {
+				return c.usage("")
+			}
+			return c.usage("missing sub-command")
+		}
+		cmd := lookupCommand(table, rest[0])
+		if cmd == nil {
+			return c.usage(fmt.Sprintf("unknown command %q", rest[0]))
+		}
+		c.path = append(c.path, cmd)
+		if cmd.flags != nil {
+			cmd.flags(fs, c)
+		}
+		args = rest[1:]
+		if len(cmd.subs) == 0 {
+			break
+		}
+		table = cmd.subs
 	}
-	if err := fs.Parse(rest[1:]); err != nil {
-		return c.usage(err.Error())
+	operands, err := parseOptions(fs, args, false)
+	if code, done := c.parseOutcome(err); done {
+		return code
 	}
+	cmd := c.path[len(c.path)-1]
 	ctx, cancel := context.WithTimeout(ctx, c.g.timeout)
 	defer cancel()
-	err := v.run(ctx, c, fs.Args())
-	var ue usageError
+	err = cmd.run(ctx, c, operands)
+	var (
+		ue usageError
+		ie interruptedError
+	)
 	switch {
 	case err == nil:
 		return exitOK
@@ -177,17 +168,44 @@ func run(ctx context.Context, args []string, env ioEnv) int {
 		return exitFailure
 	case errors.As(err, &ue):
 		return c.usage(ue.msg)
+	case errors.As(err, &ie):
+		fmt.Fprintf(env.stderr, "moneypenny: %s\n", ie)
+		return ie.exitCode()
 	default:
-		fmt.Fprintf(env.stderr, "moneypenny: %s\n", explain(err))
+		// A wrong password met after Open (a file re-keyed meanwhile) is
+		// the keyring password's too.
+		fmt.Fprintf(env.stderr, "moneypenny: %s\n", explain(wrongPassword(err, c.pw.from)))
 		return exitFailure
 	}
 }
 
+// parseOutcome handles what parseOptions returned besides operands: --help
+// and --version end the program with 0, a mistake with the usage.
+func (c *cli) parseOutcome(err error) (code int, done bool) {
+	var ue usageError
+	switch {
+	case errors.Is(err, errHelp):
+		writeHelp(c.io.stdout, c.table, c.path)
+		return exitOK, true
+	case errors.As(err, &ue):
+		return c.usage(ue.msg), true
+	case err != nil:
+		return c.usage(err.Error()), true
+	case c.g.version:
+		fmt.Fprintf(c.io.stdout, "moneypenny %s\n", version())
+		return exitOK, true
+	}
+	return 0, false
+}
+
+// usage reports a mistake on the command line: the message, then the
+// usage of the command it was made in (all of it before a verb), on stderr;
+// exit 2.
 func (c *cli) usage(msg string) int {
 	if msg != "" {
 		fmt.Fprintf(c.io.stderr, "moneypenny: %s\n", msg)
 	}
-	fmt.Fprint(c.io.stderr, usageText)
+	writeUsage(c.io.stderr, c.table, c.path)
 	return exitUsage
 }
 
@@ -195,8 +213,6 @@ func (c *cli) usage(msg string) int {
 func explain(err error) string {
 	msg := err.Error()
 	switch {
-	case errors.Is(err, keyring.ErrWrongPassword):
-		msg += " (check MONEYPENNY_PASSWORD / --password-fd)"
 	case errors.Is(err, keyring.ErrDismissed):
 		msg += " (the prompt was cancelled)"
 	case errors.Is(err, keyring.ErrUnavailable):
@@ -224,6 +240,12 @@ func attrPairs(args []string, need bool) (keyring.Attributes, error) {
 			return nil, usageError{"attribute names must not be empty"}
 		}
 		attrs[args[i]] = args[i+1]
+	}
+	// Refused here too, not only when a backend writes, so a query that no
+	// item can match (lookup, clear, search) says why instead of finding
+	// nothing: the Secret Service and the file format hold UTF-8 only.
+	if err := attrs.Validate(); err != nil {
+		return nil, usageError{err.Error()}
 	}
 	return attrs, nil
 }
@@ -253,9 +275,30 @@ func (c *cli) open(ctx context.Context, extra ...keyring.Option) (*keyring.Keyri
 	if !c.g.noUnlockCache && c.io.getenv("MONEYPENNY_UNLOCK_CACHE") != "0" {
 		opts = append(opts, keyring.WithUnlockCache(unlockCacheTTL))
 	}
-	opts = append(opts, keyring.WithPasswordFunc(c.passwordFunc("Password for the keyring: ")))
+	var from string
+	if c.usesPassword() {
+		pw, src, err := c.suppliedPassword(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if pw != nil {
+			opts = append(opts, keyring.WithPassword(pw))
+		}
+		from = src
+	}
+	if c.allowEmpty() {
+		opts = append(opts, keyring.WithAllowEmptyPassword())
+	}
+	opts = append(opts, keyring.WithPasswordFunc(c.promptKeyringPassword), keyring.WithNewPasswordFunc(c.promptNewKeyringPassword))
 	opts = append(opts, extra...)
-	return keyring.Open(ctx, opts...)
+	kr, err := keyring.Open(ctx, opts...)
+	if err != nil {
+		if from == "" {
+			from = c.pw.from // typed at the prompt
+		}
+		return nil, wrongPassword(err, from)
+	}
+	return kr, nil
 }
 
 // unlockCacheTTL is how long the CLI keeps a file keyring's derived key in
@@ -275,14 +318,4 @@ func (c *cli) warnIfVolatile(kr *keyring.Keyring) {
 func isTerminal(stream any) bool {
 	f, ok := stream.(*os.File)
 	return ok && termIsTerminal(int(f.Fd()))
-}
-
-func trimOneNewline(b []byte) []byte {
-	if n := len(b); n > 0 && b[n-1] == '\n' {
-		b = b[:n-1]
-		if n := len(b); n > 0 && b[n-1] == '\r' {
-			b = b[:n-1]
-		}
-	}
-	return b
 }

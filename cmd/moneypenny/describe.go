@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/moneypenny-go/keyring"
@@ -24,15 +25,20 @@ type itemDescription struct {
 	SecretBase64 *string            `json:"secret_base64,omitempty"`
 	Error        string             `json:"error,omitempty"`
 
+	// header is the item's name in search's text output (itemHeader).
+	header            string
 	created, modified time.Time
 }
 
-func describeItems(ctx context.Context, kr *keyring.Keyring, items []keyring.Item, withSecrets bool) []itemDescription {
-	noPath := kr.Backend().Name == keyring.File
+// describeItems describes items; withSecrets adds the secrets of the
+// unlocked ones, and unlock first unlocks the locked ones (search --unlock,
+// which may prompt).
+func describeItems(ctx context.Context, kr *keyring.Keyring, items []keyring.Item, withSecrets, unlock bool) []itemDescription {
+	backend := kr.Backend().Name
 	out := make([]itemDescription, 0, len(items))
 	for _, it := range items {
-		d := itemDescription{Path: it.ID()}
-		if noPath {
+		d := itemDescription{Path: it.ID(), header: itemHeader(backend, it.ID())}
+		if backend == keyring.File {
 			// File items have no object path (secret-tool prints "[no path]").
 			d.Path = ""
 		}
@@ -53,6 +59,15 @@ func describeItems(ctx context.Context, kr *keyring.Keyring, items []keyring.Ite
 			d.Modified = d.modified.Unix()
 		}
 		d.Locked, _ = it.IsLocked(ctx)
+		if withSecrets && d.Locked && unlock {
+			if err := it.Unlock(ctx); err != nil {
+				if d.Error == "" {
+					d.Error = err.Error()
+				}
+			} else {
+				d.Locked = false
+			}
+		}
 		if withSecrets && !d.Locked {
 			if v, err := it.Secret(ctx); err == nil {
 				b := append([]byte(nil), v.Bytes()...)
@@ -78,4 +93,21 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// itemHeader is how search names an item, as secret-tool does: the last
+// component of a Secret Service object path with its slash ("/2" for
+// .../collection/login/2), "no path" for the file backend, which has none.
+// The other backends' IDs are not paths (a kernel key serial, a Credential
+// Manager target, a Keychain service and account) and print whole.
+func itemHeader(backend, id string) string {
+	switch {
+	case backend == keyring.File || id == "":
+		return "no path"
+	case backend == keyring.SecretService:
+		if i := strings.LastIndexByte(id, '/'); i >= 0 {
+			return id[i:]
+		}
+	}
+	return id
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,40 +34,64 @@ func TestKeyctlBackendWarnsOnWrite(t *testing.T) {
 	}
 }
 
-// TestUnlockCache: a store derives the key and caches it; later commands
-// use the cached key without the password; lock drops it.
+// TestUnlockCache: a store derives the key and caches it. With no password
+// supplied, later commands use the cached key and need no prompt; a
+// password that is supplied is checked by key derivation, so a wrong one
+// fails for every verb, warm cache or not, and change-password cannot re-key
+// the file with it; lock drops the cached key.
 func TestUnlockCache(t *testing.T) {
 	if err := keyctl.Probe(t.Context()); err != nil {
 		testpeer.Missing(t, "kernel keyrings: "+err.Error())
 	}
 	path := filepath.Join(t.TempDir(), "cache.keyring")
-	env := fileEnv(t, path, "right password")
-	withCache := func(pw string) []string {
-		var out []string
-		for _, kv := range env {
-			switch {
-			case strings.HasPrefix(kv, "MONEYPENNY_UNLOCK_CACHE="):
-			case strings.HasPrefix(kv, "MONEYPENNY_PASSWORD="):
-				out = append(out, "MONEYPENNY_PASSWORD="+pw)
-			default:
-				out = append(out, kv)
-			}
+	env := privateSession(t, setEnv(fileEnv(t, path, "right password"), "MONEYPENNY_UNLOCK_CACHE", unset))
+	withPW := func(pw string) []string { return setEnv(env, "MONEYPENNY_PASSWORD", pw) }
+	t.Cleanup(func() { noTTY(t, env, "", "lock") })
+	must(t, noTTY(t, withPW("right password"), "cached", "store", "--label=C", "k", "v"), 0)
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No password at all and no terminal: the warm cache spares the prompt.
+	if got := must(t, noTTY(t, withPW(unset), "", "lookup", "k", "v"), 0).stdout; got != "cached" {
+		t.Fatalf("lookup with a warm cache and no password = %q", got)
+	}
+	// A wrong password is wrong, warm cache or not, whatever the verb.
+	wrong := withPW("wrong password")
+	for _, args := range [][]string{
+		{"lookup", "k", "v"},
+		{"store", "--label=X", "k", "v"},
+		{"unlock"},
+		{"repair"},
+		{"change-password"},
+	} {
+		r := noTTY(t, setEnv(wrong, "MONEYPENNY_NEW_PASSWORD", "attacker"), "intruder", args...)
+		if r.code != 1 || !strings.Contains(r.stderr, "MONEYPENNY_PASSWORD is wrong") {
+			t.Errorf("%v with a wrong MONEYPENNY_PASSWORD and a warm cache: %+v", args, r)
 		}
-		return out
 	}
-	must(t, mp(t, withCache("right password"), "cached", "store", "--label=C", "k", "v"), 0)
-	// With the key cached, the password is not needed (a wrong one is not
-	// even looked at).
-	if got := must(t, mp(t, withCache("wrong password"), "", "lookup", "k", "v"), 0).stdout; got != "cached" {
-		t.Fatalf("lookup with a warm cache = %q", got)
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Fatal("a wrong password with a warm cache changed the file")
 	}
-	must(t, mp(t, withCache("right password"), "", "lock"), 0)
-	r := mp(t, withCache("wrong password"), "", "lookup", "k", "v")
-	if r.code != 1 || !strings.Contains(r.stderr, "password") {
-		t.Fatalf("after lock, a wrong password still opens the keyring: %+v", r)
+	if r := noTTY(t, withPW("attacker"), "", "lookup", "k", "v"); r.code != 1 {
+		t.Fatalf("change-password with a wrong current password re-keyed the file: %+v", r)
 	}
-	if got := must(t, mp(t, withCache("right password"), "", "lookup", "k", "v"), 0).stdout; got != "cached" {
-		t.Fatalf("lookup with the right password = %q", got)
+	// change-password checks the current password although the cache is
+	// warm; afterwards the old password fails and the cache holds the new key.
+	must(t, noTTY(t, setEnv(withPW("right password"), "MONEYPENNY_NEW_PASSWORD", "new password"), "", "change-password"), 0)
+	if r := noTTY(t, withPW("right password"), "", "lookup", "k", "v"); r.code != 1 || !strings.Contains(r.stderr, "wrong") {
+		t.Fatalf("the old password after change-password: %+v", r)
 	}
-	must(t, mp(t, withCache("right password"), "", "lock"), 0)
+	if got := must(t, noTTY(t, withPW(unset), "", "lookup", "k", "v"), 0).stdout; got != "cached" {
+		t.Fatalf("lookup without a password after change-password = %q", got)
+	}
+	// lock drops the key: without a password there is nothing to unlock with.
+	must(t, noTTY(t, env, "", "lock"), 0)
+	r := noTTY(t, withPW(unset), "", "lookup", "k", "v")
+	if r.code != 1 || !strings.Contains(r.stderr, "MONEYPENNY_PASSWORD is not set") {
+		t.Fatalf("after lock, lookup without a password: %+v", r)
+	}
+	if got := must(t, noTTY(t, withPW("new password"), "", "lookup", "k", "v"), 0).stdout; got != "cached" {
+		t.Fatalf("lookup with the new password = %q", got)
+	}
 }

@@ -18,6 +18,7 @@ import (
 var moneypennyBin string
 
 func TestMain(m *testing.M) {
+	runAsSessionWrapper() // see session_linux_test.go
 	dir, err := os.MkdirTemp("", "moneypenny-cli-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

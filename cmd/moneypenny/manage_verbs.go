@@ -72,7 +72,7 @@ func cmdList(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return fmt.Errorf("list: %w", err)
 	}
-	descs := describeItems(ctx, kr, items, false)
+	descs := describeItems(ctx, kr, items, false, false)
 	if c.json {
 		return writeJSON(c.io.stdout, descs)
 	}
@@ -144,41 +144,26 @@ func cmdChangePassword(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The current password is checked by key derivation even when the
+	// unlock cache opened the keyring: a warm cache must not let whoever is
+	// at the keyboard re-key the file.
+	cur, from, err := c.currentPassword(ctx)
+	if err != nil {
+		return err
+	}
+	from = "the current password (" + from + ")"
+	if err := fk.CheckPassword(ctx, cur); err != nil {
+		return fmt.Errorf("change-password: %w", wrongPassword(err, from))
+	}
 	pw, err := c.newPassword(ctx)
 	if err != nil {
 		return err
 	}
 	defer secret.Wipe(pw)
-	if err := fk.ChangePassword(ctx, pw); err != nil {
-		return fmt.Errorf("change-password: %w", err)
+	if err := fk.ChangePassword(ctx, cur, pw); err != nil {
+		return fmt.Errorf("change-password: %w", wrongPassword(err, from))
 	}
 	return nil
-}
-
-// newPassword reads the new password: MONEYPENNY_NEW_PASSWORD, or twice on
-// the terminal.
-func (c *cli) newPassword(ctx context.Context) ([]byte, error) {
-	if pw := c.io.getenv("MONEYPENNY_NEW_PASSWORD"); pw != "" {
-		return []byte(pw), nil
-	}
-	a, err := promptTTY(ctx, "New password: ")
-	if err != nil {
-		return nil, err
-	}
-	b, err := promptTTY(ctx, "Repeat new password: ")
-	if err != nil {
-		secret.Wipe(a)
-		return nil, err
-	}
-	defer secret.Wipe(b)
-	if string(a) != string(b) {
-		secret.Wipe(a)
-		return nil, errors.New("the passwords do not match")
-	}
-	if len(a) == 0 {
-		return nil, errors.New("the new password is empty")
-	}
-	return a, nil
 }
 
 func cmdDiagnose(ctx context.Context, c *cli, args []string) error {

@@ -42,12 +42,13 @@ func cmdMigrate(ctx context.Context, c *cli, args []string) error {
 
 	var report hostmigrate.Report
 	if c.fromFile != "" {
-		pw, perr := c.sourcePassword(ctx)
+		pw, from, perr := c.sourcePassword(ctx)
 		if perr != nil {
 			return perr
 		}
 		report, err = hostmigrate.ImportFile(ctx, dst, c.fromFile, pw, opts)
 		secret.Wipe(pw)
+		err = wrongPassword(err, from)
 	} else {
 		var svc *dbusservice.Service
 		svc, err = dbusservice.Connect(ctx, c.hostBusOptions()...)
@@ -59,7 +60,7 @@ func cmdMigrate(ctx context.Context, c *cli, args []string) error {
 	}
 	bar.done()
 	if c.json {
-		if jerr := writeJSON(c.io.stdout, report); jerr != nil {
+		if jerr := writeJSON(c.io.stdout, newMigrateJSON(report, c.dryRun)); jerr != nil {
 			return jerr
 		}
 	} else {
@@ -75,6 +76,44 @@ func cmdMigrate(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
+// migrateJSON is the report as `migrate --json` prints it: snake_case
+// names like the other verbs' JSON, and every list present ([] when empty),
+// so a script can index it without checking for null.
+type migrateJSON struct {
+	DryRun           bool               `json:"dry_run"`
+	Moved            []migrateEntryJSON `json:"moved"`
+	AlreadyPresent   []migrateEntryJSON `json:"already_present"`
+	Skipped          []migrateEntryJSON `json:"skipped"`
+	Failed           []migrateEntryJSON `json:"failed"`
+	HostDeleteFailed []migrateEntryJSON `json:"host_delete_failed"`
+}
+
+type migrateEntryJSON struct {
+	Label      string            `json:"label"`
+	Attributes secret.Attributes `json:"attributes"`
+	// HostPath is the host item's object path, or the source file.
+	HostPath string `json:"host_path,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+func newMigrateJSON(r hostmigrate.Report, dryRun bool) migrateJSON {
+	list := func(entries []hostmigrate.Entry) []migrateEntryJSON {
+		out := make([]migrateEntryJSON, 0, len(entries))
+		for _, e := range entries {
+			out = append(out, migrateEntryJSON{Label: e.Label, Attributes: e.Attributes.Clone(), HostPath: e.HostPath, Reason: e.Reason})
+		}
+		return out
+	}
+	return migrateJSON{
+		DryRun:           dryRun,
+		Moved:            list(r.Moved),
+		AlreadyPresent:   list(r.AlreadyPresent),
+		Skipped:          list(r.Skipped),
+		Failed:           list(r.Failed),
+		HostDeleteFailed: list(r.HostDeleteFailed),
+	}
+}
+
 // hostBusOptions connect to the session bus from the environment the CLI was
 // given.
 func (c *cli) hostBusOptions() []dbusservice.Option {
@@ -83,15 +122,6 @@ func (c *cli) hostBusOptions() []dbusservice.Option {
 		opts = append(opts, dbusservice.WithAddress(a))
 	}
 	return opts
-}
-
-// sourcePassword reads the password of the file being imported:
-// MONEYPENNY_SOURCE_PASSWORD or a terminal prompt.
-func (c *cli) sourcePassword(ctx context.Context) ([]byte, error) {
-	if pw := c.io.getenv("MONEYPENNY_SOURCE_PASSWORD"); pw != "" {
-		return []byte(pw), nil
-	}
-	return promptTTY(ctx, "Password for "+c.fromFile+": ")
 }
 
 func writeReport(w io.Writer, r hostmigrate.Report, dryRun bool) {

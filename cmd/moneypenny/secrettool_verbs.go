@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/moneypenny-go/keyring"
@@ -20,6 +19,9 @@ func cmdStore(ctx context.Context, c *cli, args []string) error {
 	}
 	if c.label == "" {
 		return usageError{"must specify a label for the new item"}
+	}
+	if !utf8.ValidString(c.label) {
+		return usageError{"the label is not valid UTF-8"}
 	}
 	kr, err := c.open(ctx)
 	if err != nil {
@@ -115,12 +117,7 @@ func cmdSearch(ctx context.Context, c *cli, args []string) error {
 	if !c.all && len(items) > 1 {
 		items = items[:1]
 	}
-	if c.unlock {
-		if err := unlockItems(ctx, kr, items); err != nil {
-			return fmt.Errorf("search: %w", err)
-		}
-	}
-	descs := describeItems(ctx, kr, items, true)
+	descs := describeItems(ctx, kr, items, true, c.unlock)
 	if c.json {
 		return writeJSON(c.io.stdout, descs)
 	}
@@ -130,37 +127,11 @@ func cmdSearch(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
-// unlockItems unlocks what search --unlock is about to print, as secret-tool
-// does: the keyring once if any item is locked (one prompt for the
-// collection), then any item that is still locked on its own.
-func unlockItems(ctx context.Context, kr *keyring.Keyring, items []keyring.Item) error {
-	unlockedKeyring := false
-	for _, it := range items {
-		locked, err := it.IsLocked(ctx)
-		if err != nil || !locked {
-			continue // describing the item reports its error
-		}
-		if !unlockedKeyring {
-			unlockedKeyring = true
-			if err := kr.Unlock(ctx); err != nil {
-				return fmt.Errorf("unlock: %w", err)
-			}
-			if locked, err = it.IsLocked(ctx); err != nil || !locked {
-				continue
-			}
-		}
-		if err := it.Unlock(ctx); err != nil {
-			return fmt.Errorf("unlock %s: %w", it.ID(), err)
-		}
-	}
-	return nil
-}
-
 // writeItemBlock prints one item as secret-tool does: the path, label,
 // secret, times and schema on stdout, the attributes on stderr.
 func writeItemBlock(c *cli, d itemDescription) {
 	out := c.io.stdout
-	fmt.Fprintf(out, "[%s]\n", itemPathForSecretTool(d.Path))
+	fmt.Fprintf(out, "[%s]\n", d.header)
 	fmt.Fprintf(out, "label = %s\n", d.Label)
 	// An empty secret prints no line.
 	if d.Secret != nil && *d.Secret != "" {
@@ -186,13 +157,3 @@ func writeItemBlock(c *cli, d itemDescription) {
 // printable reports whether a secret can be shown as text (secret-tool shows
 // only UTF-8 secrets).
 func printable(b []byte) bool { return utf8.Valid(b) }
-
-// itemPathForSecretTool is how secret-tool shows an item: the last component of
-// its object path with the slash ("/2" for .../collection/login/2), or
-// "no path" for the file backend.
-func itemPathForSecretTool(path string) string {
-	if path == "" {
-		return "no path"
-	}
-	return path[strings.LastIndex(path, "/"):]
-}

@@ -22,6 +22,8 @@ Behaviour comes from the environment:
   PROMPT_PASSWORD  the password typed into password prompts
   PROMPT_REPLY     "yes" (default) continues, "no" cancels every prompt
   PROMPT_LOG       file that receives one line "<type> <answer>" per prompt
+  PROMPT_HOLD_FILE if set, every answer waits until this file exists, which
+                   keeps a prompt pending for as long as a test needs
 
 Prints "ready" on stdout once it owns the name. Needs python3-gi and
 gir1.2-gcr-3; run it with Debian's /usr/bin/python3.
@@ -47,6 +49,7 @@ XML = """<node><interface name="org.gnome.keyring.internal.Prompter">
 PASSWORD = os.environ.get("PROMPT_PASSWORD", "")
 CONTINUE = os.environ.get("PROMPT_REPLY", "yes") != "no"
 LOG = os.environ.get("PROMPT_LOG")
+HOLD_FILE = os.environ.get("PROMPT_HOLD_FILE")
 MAX_PROMPTS = 3  # per conversation: ends gnome-keyring's wrong-password retry loop
 
 exchanges = {}  # (sender, callback path) -> [Gcr.SecretExchange, prompts answered]
@@ -94,8 +97,17 @@ def handle(conn, sender, _path, _iface, method, params, invocation):
             # later unlocks prompt again instead of using the login keyring
             changed["choice-chosen"] = GLib.Variant("v", GLib.Variant("b", False))
         sent = ex.send(PASSWORD if (ok and kind == "password") else None, -1)
-        callback(conn, sender, args[0], "PromptReady",
-                 GLib.Variant("(sa{sv}s)", ("yes" if ok else "no", changed, sent)))
+        reply = GLib.Variant("(sa{sv}s)", ("yes" if ok else "no", changed, sent))
+        answer = lambda: callback(conn, sender, args[0], "PromptReady", reply)  # noqa: E731
+        if HOLD_FILE:
+            def poll():
+                if not os.path.exists(HOLD_FILE):
+                    return True  # keep polling
+                answer()
+                return False
+            GLib.timeout_add(20, poll)
+        else:
+            answer()
     elif method == "StopPrompting":
         exchanges.pop(key, None)
         invocation.return_value(None)

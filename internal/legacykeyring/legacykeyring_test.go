@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moneypenny-go/keyring/internal/testpeer"
 	"github.com/moneypenny-go/keyring/secret"
 )
 
@@ -60,18 +61,11 @@ func check(t *testing.T, recs []Record, wants []want) {
 	}
 }
 
-// readShared reads a file the project does not own (../../shared/fixtures),
-// skipping when the shared folder is absent: it is optional test data.
+// readShared reads a file the project does not own (../shared/fixtures):
+// a failure under CI=true when it is absent, a skip elsewhere.
 func readShared(t *testing.T, rel string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "fixtures", rel))
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("shared fixture %s not present", rel)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+	return testpeer.ReadFixture(t, rel)
 }
 
 func TestOO7Fixture(t *testing.T) {
