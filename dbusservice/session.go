@@ -184,8 +184,15 @@ func (s *Service) openDHOnce(ctx context.Context) (ss *session, again bool, err 
 // offered: the exponent is drawn again, which costs nothing on the wire and
 // removes one key in 256 from a space of 2^1024.
 func generateDHKey() (*dhsession.PrivateKey, error) {
+	return generateDHKeyWith(func() (*dhsession.PrivateKey, error) {
+		return dhsession.GenerateKey(dhsession.Oakley1024(), nil)
+	})
+}
+
+// generateDHKeyWith is generateDHKey drawing keys from generate.
+func generateDHKeyWith(generate func() (*dhsession.PrivateKey, error)) (*dhsession.PrivateKey, error) {
 	for {
-		key, err := dhsession.GenerateKey(dhsession.Oakley1024(), nil)
+		key, err := generate()
 		if err != nil {
 			return nil, err
 		}
