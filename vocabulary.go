@@ -48,6 +48,7 @@ var (
 	ErrNotSupported      = secret.ErrNotSupported
 	ErrClosed            = secret.ErrClosed
 	ErrInvalidArgument   = secret.ErrInvalidArgument
+	ErrRetired           = secret.ErrRetired
 )
 
 // NewSecret returns a text/plain Secret that takes ownership of b.

@@ -27,7 +27,10 @@
 //     password) are kept byte for byte; only Repair removes them.
 //   - Files in another format, gnome-keyring's legacy v0 files (same magic,
 //     version 0.0) and corrupt files are refused with the reason and are
-//     never overwritten. Parsing is bounds-checked.
+//     never overwritten. Parsing is bounds-checked, and no count or size a
+//     file states decides an allocation until its bytes bear it out: reading
+//     any file allocates at most a small multiple of its size, and a file
+//     over MaxFileSize is refused with secret.ErrTooLarge unread.
 //   - Writes go to a new 0600 file in the same directory, are synced and
 //     renamed over the old one, and the directory is synced. Writers in
 //     several processes serialise on a flock of "<file>.lock"; a writer

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moneypenny-go/keyring/internal/membound"
 	"github.com/moneypenny-go/keyring/internal/storetest"
 	"github.com/moneypenny-go/keyring/internal/testpeer"
 	"github.com/moneypenny-go/keyring/secret"
@@ -567,8 +568,14 @@ func FuzzParse(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(magic + "\x01\x00"))
+	f.Add(denseKeyring(2))
+	for _, b := range hostileKeyrings() {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		c, err := parse(b)
+		var c *contents
+		var err error
+		membound.CheckQuick(t, len(b), maxAllocFactor, func() { c, err = parse(b) })
 		if err != nil {
 			return
 		}

@@ -3,6 +3,7 @@ package hostmigrate
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/moneypenny-go/keyring/filekeyring"
@@ -38,9 +39,9 @@ func ImportFile(ctx context.Context, dst *filekeyring.Keyring, path string, pass
 }
 
 func readFile(path string, password []byte) ([]*candidate, error) {
-	data, err := os.ReadFile(path)
+	data, err := readLimited(path)
 	if err != nil {
-		return nil, fmt.Errorf("hostmigrate: %w", err)
+		return nil, fmt.Errorf("hostmigrate: %s: %w", path, err)
 	}
 	if legacykeyring.IsLegacy(data) {
 		_, recs, err := legacykeyring.Parse(data, password)
@@ -72,4 +73,27 @@ func readFile(path string, password []byte) ([]*candidate, error) {
 		}
 	}
 	return cands, nil
+}
+
+// readLimited reads a file of at most filekeyring.MaxFileSize bytes. Its
+// size is a claim (a sparse file costs no disk), so a larger one is refused
+// before it is read, and the buffer grows only with bytes actually read.
+func readLimited(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	tooLarge := fmt.Errorf("larger than the %d MiB a keyring may have: %w", filekeyring.MaxFileSize>>20, secret.ErrTooLarge)
+	if fi, err := f.Stat(); err == nil && fi.Size() > filekeyring.MaxFileSize {
+		return nil, tooLarge
+	}
+	data, err := io.ReadAll(io.LimitReader(f, filekeyring.MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > filekeyring.MaxFileSize {
+		return nil, tooLarge
+	}
+	return data, nil
 }

@@ -105,17 +105,28 @@ func decodeRecord(b []byte) (*record, error) {
 	n := d.uvarint()
 	if n > uint64(len(b)-d.off)/2 { // every attribute takes at least two bytes
 		d.fail()
-		n = 0 // and never size a map by a hostile count
+		n = 0
 	}
-	r.attrs = make(secret.Attributes, n)
-	prev := ""
+	// Check the attributes before sizing the map: a count is only a claim
+	// until the bytes bear it out, and a map costs some 40 bytes an entry.
+	first := d.off
+	var prev []byte
 	for i := uint64(0); i < n && d.err == nil; i++ {
-		k := string(d.bytes())
-		v := string(d.bytes())
-		if i > 0 && k <= prev {
+		k := d.bytes()
+		d.bytes()
+		if i > 0 && bytes.Compare(k, prev) <= 0 {
 			d.fail() // unsorted or duplicate names: not something encode wrote
 		}
-		r.attrs[k], prev = v, k
+		prev = k
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	r.attrs = make(secret.Attributes, n)
+	fill := decoder{b: b, off: first}
+	for range n {
+		k := string(fill.bytes())
+		r.attrs[k] = string(fill.bytes())
 	}
 	s := d.bytes()
 	if d.err == nil && d.off != len(b) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moneypenny-go/keyring/internal/membound"
 	"github.com/moneypenny-go/keyring/secret"
 )
 
@@ -117,8 +118,13 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Add(good)
 	f.Add([]byte("MPK\x01"))
 	f.Add([]byte(strings.Repeat("\xff", 40)))
+	for _, b := range craftedPayloads() {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, err := decodeRecord(b)
+		var r *record
+		var err error
+		membound.CheckQuick(t, len(b), maxAllocFactor, func() { r, err = decodeRecord(b) })
 		if err != nil {
 			return
 		}

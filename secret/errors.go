@@ -35,4 +35,8 @@ var (
 	// ErrInvalidArgument: a caller-supplied value is not acceptable (an empty
 	// attribute name, a label with a NUL byte, ...).
 	ErrInvalidArgument = errors.New("invalid argument")
+	// ErrRetired: a key version existed but is no longer usable: it was
+	// evicted from a rotation ring or retired below the minimum decryption
+	// version. Never answered with another key in its place.
+	ErrRetired = errors.New("key retired")
 )

@@ -136,6 +136,7 @@ func commands() []*command {
 			flags:    jsonFlag,
 			run:      cmdDiagnose,
 		},
+		rotationCommand(),
 		{
 			name:     "help",
 			synopsis: "[VERB [SUB-VERB]]",

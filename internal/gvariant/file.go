@@ -57,11 +57,30 @@ var (
 	itemMembers = []member{{align: 1}, {align: 1}}
 )
 
+// MinBlobSize is the shortest blob an encrypted item can have: one AES
+// block of ciphertext, the 16-byte IV and the 32-byte HMAC-SHA256. No
+// writer produces less, and DecodeFile refuses less: an item must bring
+// bytes of its own before it is given memory, or a file of two-byte empty
+// items would cost 24 bytes of memory per byte of file.
+const MinBlobSize = 16 + 16 + 32
+
+// maxInterned bounds the attribute names DecodeFile interns. Keyrings use
+// a handful; a hostile file naming every attribute differently would
+// otherwise grow the intern table at the cost of a map entry per name.
+const maxInterned = 64
+
 // DecodeFile parses a keyring body. Byte slices in the result alias b.
 //
 // A file holds thousands of items, each with a few attributes, so the
 // decoder allocates per file rather than per item: the attributes of all
-// items share a few large backing arrays and attribute names are interned.
+// items share one backing array and attribute names are interned.
+//
+// The counts in offset tables are claims, not facts: nothing is sized by
+// them. A first pass checks every item and attribute and counts them,
+// allocating nothing; the second fills arrays of exactly those sizes. Each
+// item takes at least MinBlobSize bytes of b and each attribute at least
+// three, so decoding allocates at most about 14 bytes per input byte,
+// whatever b holds.
 func DecodeFile(b []byte) (*File, error) {
 	var buf [6][]byte
 	parts, err := splitTuple(buf[:0], b, fileMembers)
@@ -79,42 +98,52 @@ func DecodeFile(b []byte) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if items.len() == 0 {
-		return f, nil
-	}
-	f.Items = make([]HashedItem, 0, items.len())
-	prefault.Slice(f.Items[:items.len()])
-	names := make(map[string]string)
-	var pairs []BytesPair // shared backing for the items' attributes
-	most := 0             // the most attributes an item has had
+	fill := items // a fresh walk for the second pass
+	nItems, nPairs := 0, 0
 	for e, err := range items.elems() {
 		if err != nil {
 			return nil, err
 		}
-		var ibuf [2][]byte
-		p, err := splitTuple(ibuf[:0], e, itemMembers)
+		attrs, blob, err := splitHashedItem(e)
 		if err != nil {
 			return nil, err
 		}
-		attrs, err := newArrayIter(p[0], 1)
+		if len(blob) < MinBlobSize {
+			return nil, malformed("item %d: blob of %d bytes, shorter than the %d of an encrypted item", nItems, len(blob), MinBlobSize)
+		}
+		n, err := countBytesDict(attrs)
 		if err != nil {
 			return nil, err
 		}
-		if n := attrs.len(); cap(pairs)-len(pairs) < n {
-			// Room for this and the remaining items at the largest
-			// attribute count seen so far, in one new backing array.
-			most = max(most, n)
-			pairs = make([]BytesPair, 0, most*(items.len()-len(f.Items)))
-			prefault.Slice(pairs[:cap(pairs)])
-		}
+		nItems++
+		nPairs += n
+	}
+	if nItems == 0 {
+		return f, nil
+	}
+	f.Items = make([]HashedItem, nItems)
+	prefault.Slice(f.Items)
+	pairs := make([]BytesPair, 0, nPairs) // shared backing for the items' attributes
+	prefault.Slice(pairs[:nPairs])
+	names := make(map[string]string)
+	i := 0
+	for e := range fill.elems() {
+		attrs, blob, _ := splitHashedItem(e)
 		start := len(pairs)
-		pairs, err = appendBytesDict(pairs, p[0], names)
-		if err != nil {
-			return nil, err
-		}
+		pairs = appendBytesDict(pairs, attrs, names)
 		// Full slice expression: an append to one item's attributes must
 		// never write into the next item's.
-		f.Items = append(f.Items, HashedItem{Attributes: pairs[start:len(pairs):len(pairs)], Blob: p[1]})
+		f.Items[i] = HashedItem{Attributes: pairs[start:len(pairs):len(pairs)], Blob: blob}
+		i++
 	}
 	return f, nil
+}
+
+func splitHashedItem(e []byte) (attrs, blob []byte, err error) {
+	var ibuf [2][]byte
+	p, err := splitTuple(ibuf[:0], e, itemMembers)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p[0], p[1], nil
 }

@@ -196,9 +196,6 @@ func newArrayIter(b []byte, elemAlign int) (arrayIter, error) {
 	return it, nil
 }
 
-// len is the number of elements.
-func (it *arrayIter) len() int { return it.n }
-
 // elems yields the elements in order, then stops; a malformed element is
 // yielded as an error, and ends the walk.
 func (it *arrayIter) elems() iter.Seq2[[]byte, error] {
@@ -216,20 +213,4 @@ func (it *arrayIter) elems() iter.Seq2[[]byte, error] {
 			}
 		}
 	}
-}
-
-// splitArray returns the elements of an array of variable-size elements.
-func splitArray(b []byte, elemAlign int) ([][]byte, error) {
-	it, err := newArrayIter(b, elemAlign)
-	if err != nil || it.len() == 0 {
-		return nil, err
-	}
-	out := make([][]byte, 0, it.len())
-	for e, err := range it.elems() {
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, nil
 }

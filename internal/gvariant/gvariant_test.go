@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/moneypenny-go/keyring/internal/membound"
 	"github.com/moneypenny-go/keyring/internal/testpeer"
 )
 
@@ -176,13 +177,19 @@ func TestLibsecretFixtureFields(t *testing.T) {
 
 func FuzzDecodeFile(f *testing.F) {
 	f.Add(EncodeFile(&File{SaltSize: 4, Salt: []byte{1, 2, 3, 4}, Iterations: 3, Items: []HashedItem{
-		{Attributes: []BytesPair{{"a", []byte{1}}}, Blob: []byte{9, 9}},
+		{Attributes: []BytesPair{{"a", []byte{1}}}, Blob: bytes.Repeat([]byte{9}, MinBlobSize)},
 	}}))
 	if b, err := os.ReadFile("../../../shared/fixtures/libsecret/default.keyring"); err == nil {
 		f.Add(b[18:])
 	}
+	for _, b := range hostileFiles() {
+		f.Add(b)
+	}
+	f.Add(denseFile(3))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		v, err := DecodeFile(b)
+		var v *File
+		var err error
+		membound.CheckQuick(t, len(b), maxAllocFactor, func() { v, err = DecodeFile(b) })
 		if err != nil {
 			return
 		}
@@ -198,8 +205,11 @@ func FuzzDecodeFile(f *testing.F) {
 
 func FuzzDecodeItem(f *testing.F) {
 	f.Add(EncodeItem(&Item{Attributes: []StringPair{{"a", "b"}}, Label: "x", Secret: []byte("s")}))
+	f.Add(EncodeItem(&Item{Attributes: make([]StringPair, 100), Label: "x"}))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		v, err := DecodeItem(b)
+		var v *Item
+		var err error
+		membound.CheckQuick(t, len(b), maxAllocFactor, func() { v, err = DecodeItem(b) })
 		if err != nil {
 			return
 		}

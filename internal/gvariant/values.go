@@ -51,14 +51,6 @@ func encodeEntry(key string, value []byte) []byte {
 
 var entryMembers = []member{{align: 1}, {align: 1}}
 
-func decodeEntry(b []byte) (string, []byte, error) {
-	key, value, err := decodeEntryRaw(b)
-	if err != nil {
-		return "", nil, err
-	}
-	return string(key), value, nil
-}
-
 // decodeEntryRaw splits a dict entry {sX}, checking the key is a valid
 // string; the key is returned without its nul and aliases b.
 func decodeEntryRaw(b []byte) (key, value []byte, err error) {
@@ -83,25 +75,42 @@ func EncodeStringDict(pairs []StringPair) []byte {
 	return encodeArray(elems, 1)
 }
 
-// DecodeStringDict parses an a{ss}, keeping the serialised order.
+// DecodeStringDict parses an a{ss}, keeping the serialised order. The
+// entries are checked before the result is sized, so a count claimed by the
+// offset table never decides the allocation.
 func DecodeStringDict(b []byte) ([]StringPair, error) {
-	elems, err := splitArray(b, 1)
+	it, err := newArrayIter(b, 1)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]StringPair, len(elems))
-	for i, e := range elems {
-		k, v, err := decodeEntry(e)
+	fill := it // a fresh walk for the second pass
+	n := 0
+	for e, err := range it.elems() {
 		if err != nil {
 			return nil, err
 		}
-		s, err := decodeString(v)
-		if err != nil {
+		if _, _, err := decodeStringEntry(e); err != nil {
 			return nil, err
 		}
-		out[i] = StringPair{Name: k, Value: s}
+		n++
+	}
+	out := make([]StringPair, 0, n)
+	for e := range fill.elems() {
+		k, v, _ := decodeStringEntry(e)
+		out = append(out, StringPair{Name: string(k), Value: string(v)})
 	}
 	return out, nil
+}
+
+// decodeStringEntry splits and checks a {ss}, returning key and value
+// without their nuls.
+func decodeStringEntry(e []byte) (key, value []byte, err error) {
+	key, v, err := decodeEntryRaw(e)
+	if err != nil {
+		return nil, nil, err
+	}
+	value, err = stringBytes(v)
+	return key, value, err
 }
 
 // EncodeBytesDict serialises an a{say} in the given order.
@@ -113,29 +122,43 @@ func EncodeBytesDict(pairs []BytesPair) []byte {
 	return encodeArray(elems, 1)
 }
 
-// appendBytesDict appends the entries of an a{say} to dst, keeping the
-// serialised order; the values alias b. Keys are interned in names: a
-// keyring's thousands of items share a handful of attribute names, and one
-// string per name is enough.
-func appendBytesDict(dst []BytesPair, b []byte, names map[string]string) ([]BytesPair, error) {
+// countBytesDict checks every entry of an a{say} and returns how many
+// there are.
+func countBytesDict(b []byte) (int, error) {
 	it, err := newArrayIter(b, 1)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
+	n := 0
 	for e, err := range it.elems() {
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
-		k, v, err := decodeEntryRaw(e)
-		if err != nil {
-			return nil, err
+		if _, _, err := decodeEntryRaw(e); err != nil {
+			return 0, err
 		}
+		n++
+	}
+	return n, nil
+}
+
+// appendBytesDict appends the entries of an a{say} that countBytesDict has
+// checked to dst, keeping the serialised order; the values alias b. Keys
+// are interned in names, up to maxInterned of them: a keyring's thousands
+// of items share a handful of attribute names, and one string per name is
+// enough.
+func appendBytesDict(dst []BytesPair, b []byte, names map[string]string) []BytesPair {
+	it, _ := newArrayIter(b, 1)
+	for e := range it.elems() {
+		k, v, _ := decodeEntryRaw(e)
 		name, seen := names[string(k)]
 		if !seen {
 			name = string(k)
-			names[name] = name
+			if len(names) < maxInterned {
+				names[name] = name
+			}
 		}
 		dst = append(dst, BytesPair{Name: name, Value: v})
 	}
-	return dst, nil
+	return dst
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/moneypenny-go/keyring/secret"
@@ -95,7 +96,7 @@ func parseHeader(r *reader) (*header, error) {
 	for i := 0; i < n && r.err == nil; i++ {
 		r.u32() // id
 		r.u32() // type
-		na := r.count(8)
+		na := r.count(minAttribute)
 		for j := 0; j < na && r.err == nil; j++ {
 			r.str("hashed attribute name")
 			switch t := r.u32(); t {
@@ -203,8 +204,14 @@ func parseItems(r *reader, n int) ([]Record, error) {
 	return recs, nil
 }
 
+// minAttribute is the fewest bytes an attribute takes, in the header and in
+// an item: a name's length word, the type word, and a value's length word
+// or the uint32 itself. A count is checked against it before it sizes the
+// attribute map.
+const minAttribute = 12
+
 func readAttributes(r *reader) secret.Attributes {
-	n := r.count(8)
+	n := r.count(minAttribute)
 	attrs := make(secret.Attributes, n)
 	for i := 0; i < n && r.err == nil; i++ {
 		name := r.utf8("attribute name")
@@ -212,7 +219,7 @@ func readAttributes(r *reader) secret.Attributes {
 		case 0:
 			attrs[name] = r.utf8("attribute value")
 		case 1:
-			attrs[name] = fmt.Sprint(r.u32())
+			attrs[name] = strconv.FormatUint(uint64(r.u32()), 10)
 		default:
 			r.fail(fmt.Sprintf("attribute of unknown type %d", t))
 		}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moneypenny-go/keyring/internal/membound"
 	"github.com/moneypenny-go/keyring/internal/testpeer"
 	"github.com/moneypenny-go/keyring/secret"
 )
@@ -245,22 +246,79 @@ func TestCorruptPlaintext(t *testing.T) {
 	}
 }
 
+// FuzzParse mutates whole files: the clear header, and the encrypted
+// block, which almost never survives the checksum (FuzzParseItems reaches
+// what lies behind it).
 func FuzzParse(f *testing.F) {
 	f.Add(build(f, []byte("pw"), 1, []Record{{Label: "l", Secret: []byte("s"), Attributes: secret.Attributes{"a": "b"}}},
 		map[string]uint32{"n": 1}), []byte("pw"))
 	if data, err := os.ReadFile(filepath.Join("..", "..", "testdata", "legacykeyring", "login.keyring")); err == nil {
 		f.Add(data, []byte("moneypenny-v0"))
 	}
+	for _, data := range hostileV0(f) {
+		f.Add(data, []byte("pw"))
+	}
 	f.Fuzz(func(t *testing.T, data, password []byte) {
-		_, recs, err := Parse(data, password)
-		if err != nil && recs != nil {
-			t.Fatal("records returned with an error")
+		var recs []Record
+		var err error
+		membound.CheckQuick(t, len(data), maxAllocFactor, func() { _, recs, err = Parse(data, password) })
+		checkOutcome(t, recs, err)
+	})
+}
+
+// FuzzParseItems fuzzes the decrypted items: the input is encrypted into a
+// valid v0 envelope with a correct checksum under a header claiming count
+// items, so every input reaches the item parser.
+func FuzzParseItems(f *testing.F) {
+	rec := Record{Label: "l", Secret: []byte("s"), Attributes: secret.Attributes{"a": "b"},
+		Created: time.Unix(100, 0), Modified: time.Unix(200, 0)}
+	f.Add(itemBytes(rec, map[string]uint32{"n": 7}), uint8(1))
+	f.Add(append(itemBytes(rec, nil), itemBytes(Record{Label: "m"}, nil)...), uint8(2))
+	f.Add(minimalItem(nil), uint8(1))
+	f.Add([]byte{}, uint8(0))
+	pw := []byte("pw")
+	f.Fuzz(func(t *testing.T, items []byte, count uint8) {
+		n := int(count % 32)
+		data := assemble(pw, 1, n, items)
+		var recs []Record
+		var err error
+		membound.CheckQuick(t, len(data), maxAllocFactor, func() { _, recs, err = Parse(data, pw) })
+		checkOutcome(t, recs, err)
+		if errors.Is(err, secret.ErrWrongPassword) {
+			t.Fatalf("a correctly encrypted block failed its checksum: %v", err)
 		}
-		if err != nil && !errors.Is(err, secret.ErrCorrupt) && !errors.Is(err, secret.ErrWrongPassword) &&
-			!errors.Is(err, secret.ErrUnsupportedFormat) {
-			t.Fatalf("unexpected error class: %v", err)
+		if err != nil {
+			return
+		}
+		if len(recs) != n {
+			t.Fatalf("%d records for a header of %d items", len(recs), n)
+		}
+		// What parses re-encodes to a file that parses the same.
+		_, again, err := Parse(build(t, pw, 1, recs, nil), pw)
+		if err != nil {
+			t.Fatalf("re-encoded records do not parse: %v", err)
+		}
+		for i := range recs {
+			a, b := recs[i], again[i]
+			if a.Label != b.Label || !bytes.Equal(a.Secret, b.Secret) || !a.Attributes.Equal(b.Attributes) ||
+				!a.Created.Equal(b.Created) || !a.Modified.Equal(b.Modified) {
+				t.Fatalf("record %d changed in a round trip: %+v became %+v", i, a, b)
+			}
 		}
 	})
+}
+
+// checkOutcome is what every Parse result must satisfy: records only
+// without an error, and errors of the documented classes.
+func checkOutcome(t *testing.T, recs []Record, err error) {
+	t.Helper()
+	if err != nil && recs != nil {
+		t.Fatal("records returned with an error")
+	}
+	if err != nil && !errors.Is(err, secret.ErrCorrupt) && !errors.Is(err, secret.ErrWrongPassword) &&
+		!errors.Is(err, secret.ErrUnsupportedFormat) {
+		t.Fatalf("unexpected error class: %v", err)
+	}
 }
 
 // ---- a test-only writer of the v0 format, following gkm-secret-binary.c ----

@@ -10,6 +10,13 @@
 // 0.39 ms. For a command-line lookup that lives 15 ms, that is worth a
 // system call.
 //
+// Prefaulting commits the memory at once, so a caller prefaults only a
+// buffer whose size the input has already borne out (a file's length, a
+// count of elements checked against the bytes that hold them), never one
+// sized by what untrusted input merely claims: that turned a 36 KB keyring
+// whose offset tables claimed millions of attributes into 3 GB of resident
+// memory.
+//
 // Only large, fresh buffers gain: a small one shares pages with objects
 // already mapped. Buffer and Slice do nothing below a threshold, on
 // kernels older than Linux 5.14 (EINVAL, ignored) and on other systems.
