@@ -36,5 +36,5 @@
 // developer's machine and fails under CI=true: in CI a missing peer is a
 // broken setup, never a reason to pass. On Debian the peers come from the
 // packages dbus, gnome-keyring, libsecret-tools, xdg-desktop-portal,
-// bubblewrap, keepassxc and libkf5wallet-bin.
+// bubblewrap, keepassxc, libkf5wallet-bin and libqca-qt5-2-plugins.
 package testpeer

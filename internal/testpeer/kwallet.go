@@ -10,11 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"github.com/moneypenny-go/keyring/internal/dhsession"
 )
 
 // KWalletLog is the Log name of kwalletd5's output.
@@ -76,6 +79,7 @@ func (b *Bus) StartKWallet(t testing.TB, opts KWalletOptions) *KWallet {
 	k.cmd = exec.Command(daemon)
 	b.start(t, KWalletLog, k.cmd, kwalletEnv...)
 	k.waitForName(t)
+	k.checkDH(t)
 	if !opts.Locked {
 		k.Unlock(t)
 	}
@@ -178,6 +182,30 @@ func (k *KWallet) waitForName(t testing.TB) {
 	k.bus.waitUntil(t, "kwalletd5 did not own "+SecretsName, KWalletLog, func(ctx context.Context) bool {
 		return HasOwner(ctx, conn, SecretsName)
 	})
+}
+
+// checkDH opens (and closes) a DH session: kwalletd5 does the exchange
+// with QCA's OpenSSL plugin, a package of its own that apt does not install
+// with it unless recommends are on.
+func (k *KWallet) checkDH(t testing.TB) {
+	t.Helper()
+	key, err := dhsession.GenerateKey(dhsession.Oakley1024(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer key.Wipe()
+	conn := k.bus.Conn(t)
+	var out dbus.Variant
+	var session dbus.ObjectPath
+	err = conn.Object(SecretsName, SecretsPath).CallWithContext(t.Context(), "org.freedesktop.Secret.Service.OpenSession", 0,
+		dhsession.Algorithm, dbus.MakeVariant(key.PublicKey())).Store(&out, &session)
+	if err != nil && strings.Contains(err.Error(), "libqca-ossl") {
+		Missing(t, "QCA's OpenSSL plugin for kwalletd5's DH sessions (Debian: libqca-qt5-2-plugins)")
+	}
+	if err != nil {
+		t.Fatalf("testpeer: kwalletd5 OpenSession(%s): %v", dhsession.Algorithm, err)
+	}
+	_ = conn.Object(SecretsName, session).CallWithContext(t.Context(), "org.freedesktop.Secret.Session.Close", 0).Err
 }
 
 // Unlock unlocks the collection through the Secret Service (Unlock, then
