@@ -156,8 +156,9 @@ func (c *Collection) createItem(ctx context.Context, label string, attrs secret.
 			return it, err
 		}
 	}
-	// kwalletd 5 creates items in a locked wallet without storing them;
-	// the collection must be open first.
+	// Providers answer a locked collection differently (gnome-keyring
+	// with IsLocked, KeePassXC with its unlock dialog): the client asks
+	// first, so that without auto-unlock the answer is ErrLocked on each.
 	if err := c.svc.ensureUnlocked(ctx, c.path, ifaceCollection, "collection"); err != nil {
 		return nil, err
 	}

@@ -134,20 +134,21 @@ func (it *Item) Secret(ctx context.Context) (*secret.Value, error) {
 	if err != nil || v.Len() > 0 {
 		return v, err
 	}
-	if err := it.ensureUnlocked(ctx); err != nil {
+	// Empty: truly empty, or kwalletd's answer for a locked item.
+	locked, err := it.IsLocked(ctx)
+	if err != nil {
 		return nil, err
 	}
-	if v, err = it.readSecret(ctx); err != nil || v.Len() > 0 {
-		return v, err
+	if !locked {
+		return v, nil
 	}
-	// Still empty: either truly empty, or the unlock did not hold.
-	if locked, err := it.IsLocked(ctx); err != nil || locked {
-		if err == nil {
-			err = fmt.Errorf("dbusservice: item %s is locked: %w", it.path, secret.ErrLocked)
-		}
+	if !it.svc.o.autoUnlock {
+		return nil, fmt.Errorf("dbusservice: item %s is locked: %w", it.path, secret.ErrLocked)
+	}
+	if err := it.Unlock(ctx); err != nil {
 		return nil, err
 	}
-	return v, nil
+	return it.readSecret(ctx)
 }
 
 func (it *Item) readSecret(ctx context.Context) (*secret.Value, error) {
