@@ -325,7 +325,9 @@ func (c *Collection) DeleteCollection(ctx context.Context) error {
 
 // Watch delivers ItemCreated, ItemChanged and ItemDeleted events for this
 // collection's items (made by any client) until ctx ends; then the channel
-// is closed. Event.ItemID is the item's object path.
+// is closed. Event.ItemID is the item's object path. Each change is one
+// event, delivered once the provider's signals have been quiet for 100 ms
+// (KeePassXC repeats each signal; see watchdedupe.go).
 func (c *Collection) Watch(ctx context.Context) (<-chan secret.Event, error) {
 	if err := c.check(); err != nil {
 		return nil, err
