@@ -48,6 +48,7 @@ var (
 	ErrNotSupported      = secret.ErrNotSupported
 	ErrClosed            = secret.ErrClosed
 	ErrInvalidArgument   = secret.ErrInvalidArgument
+	ErrExpired           = secret.ErrExpired
 	ErrRetired           = secret.ErrRetired
 )
 

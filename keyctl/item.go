@@ -78,7 +78,7 @@ func (it *Item) update(ctx context.Context, op string, change func(*record)) err
 		return fmt.Errorf("keyctl: item %d: %s: %w", it.id, op, err)
 	}
 	defer secret.Wipe(payload)
-	if err := updateKey(it.id, payload); err != nil {
+	if err := updateKey(it.id, it.k.ring, payload); err != nil {
 		return fmt.Errorf("keyctl: item %d: %s: %w", it.id, op, err)
 	}
 	return nil

@@ -157,7 +157,7 @@ func (k *Keyring) create(ctx context.Context, n secret.NewItem) (*Item, error) {
 	}
 	defer secret.Wipe(payload)
 	if len(same) > 0 {
-		err := updateKey(same[0].id, payload)
+		err := updateKey(same[0].id, k.ring, payload)
 		if err == nil {
 			// Extra exact matches can only come from processes racing
 			// to create the same item; replace leaves one.

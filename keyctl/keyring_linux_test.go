@@ -563,3 +563,54 @@ func containsInt(s []int, v int) bool {
 	}
 	return false
 }
+
+// TestReplaceLargerThanAPage: KEYCTL_UPDATE refuses payloads over a page
+// (keyctl_update_key: plen > PAGE_SIZE is EINVAL), yet a user key holds
+// 32767 bytes. Replacing an item, and SetSecret, with a secret of a few KiB
+// must work and keep the item's serial.
+func TestReplaceLargerThanAPage(t *testing.T) {
+	k := openTest(t)
+	ctx := testCtx(t)
+	attrs := secret.Attributes{"k": "page"}
+	first, err := k.CreateItem(ctx, "small", attrs, secret.NewString("small"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := bytes.Repeat([]byte("x"), 3*os.Getpagesize()/2)
+	second, err := k.CreateItem(ctx, "big", attrs, secret.New(append([]byte(nil), big...)), true)
+	if err != nil {
+		t.Fatalf("replace with %d bytes: %v", len(big), err)
+	}
+	if second.ID() != first.ID() {
+		t.Fatalf("replace changed the serial %s -> %s", first.ID(), second.ID())
+	}
+	v, err := second.Secret(ctx)
+	if err != nil || !bytes.Equal(v.Bytes(), big) {
+		t.Fatalf("secret after replace: %d bytes, %v", v.Len(), err)
+	}
+	bigger := bytes.Repeat([]byte("y"), 2*os.Getpagesize())
+	if err := first.SetSecret(ctx, secret.New(append([]byte(nil), bigger...))); err != nil {
+		t.Fatalf("SetSecret of %d bytes: %v", len(bigger), err)
+	}
+	v, _ = first.Secret(ctx)
+	if !bytes.Equal(v.Bytes(), bigger) {
+		t.Fatalf("SetSecret stored %d bytes", v.Len())
+	}
+	d, err := describeKey(mustAtoi(t, first.ID()))
+	if err != nil || d.Perm != ownerOnly {
+		t.Fatalf("permissions after a large update: %#x, %v; want %#x", d.Perm, err, ownerOnly)
+	}
+	items, _ := k.Items(ctx)
+	if len(items) != 1 {
+		t.Fatalf("%d items after the updates, want 1", len(items))
+	}
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

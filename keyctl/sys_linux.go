@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 
 	"github.com/moneypenny-go/keyring/secret"
@@ -103,11 +104,36 @@ func addKey(typ, desc string, payload []byte, ring int) (int, error) {
 	return id, nil
 }
 
-// updateKey replaces a key's payload atomically (KEYCTL_UPDATE): the serial,
-// permissions and links stay.
-func updateKey(id int, payload []byte) error {
-	if _, err := unix.KeyctlBuffer(unix.KEYCTL_UPDATE, id, payload, 0); err != nil {
+// updateKey replaces the payload of key id, linked in ring, atomically: the
+// serial, permissions and links stay.
+//
+// KEYCTL_UPDATE takes at most a page (keyctl_update_key refuses plen >
+// PAGE_SIZE with EINVAL) although a user key holds 32767 bytes. A larger
+// payload goes through add_key on ring with the key's own type and
+// description, which the kernel turns into an in-place update of that key
+// (key_create_or_update). Should the key have gone meanwhile, add_key
+// creates a new one instead: that stray key, which would have the default
+// permissions, is removed at once and the update fails with ErrNotFound,
+// as KEYCTL_UPDATE would.
+func updateKey(id, ring int, payload []byte) error {
+	if len(payload) <= os.Getpagesize() {
+		if _, err := unix.KeyctlBuffer(unix.KEYCTL_UPDATE, id, payload, 0); err != nil {
+			return sysErr("update key "+strconv.Itoa(id), err)
+		}
+		return nil
+	}
+	d, err := describeKey(id)
+	if err != nil {
+		return err
+	}
+	got, err := unix.AddKey(d.Type, d.Description, payload, ring)
+	if err != nil {
 		return sysErr("update key "+strconv.Itoa(id), err)
+	}
+	if got != id {
+		_ = unlinkKey(got, ring)
+		_ = invalidateKey(got)
+		return fmt.Errorf("update key %d: it was removed meanwhile: %w", id, secret.ErrNotFound)
 	}
 	return nil
 }

@@ -23,7 +23,7 @@ func describeKey(int) (keyDesc, error)                { return keyDesc{}, errNot
 func readKey(int) ([]byte, error)                     { return nil, errNotLinux("read key") }
 func listKeyring(int) ([]int, error)                  { return nil, errNotLinux("list keyring") }
 func addKey(string, string, []byte, int) (int, error) { return 0, errNotLinux("add key") }
-func updateKey(int, []byte) error                     { return errNotLinux("update key") }
+func updateKey(int, int, []byte) error                { return errNotLinux("update key") }
 func setPerm(int, uint32) error                       { return errNotLinux("set permissions") }
 func setTimeout(int, int) error                       { return errNotLinux("set timeout") }
 func linkKey(int, int) error                          { return errNotLinux("link key") }

@@ -4,5 +4,7 @@
 # secret-tool on the same 1,000-item file (internal/cmd/benchcli).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-go test -run='^$' -bench=. -benchmem ./filekeyring/ ./internal/gvariant/ ./dbusservice/
+go test -run='^$' -bench=. -benchmem ./filekeyring/ ./internal/gvariant/ ./dbusservice/ ./vault/
+# moneypenny run resolving 20 vault:// references against one lookup (target: run/lookup <= 2)
+go test -run='^$' -bench=Run20RefsVsLookup -benchtime=30x ./cmd/moneypenny/
 go run ./internal/cmd/benchcli -items "${ITEMS:-1000}" -runs "${RUNS:-30}"

@@ -104,5 +104,7 @@ done
 if [ "${SKIP_WINE:-0}" != 1 ] && [ -x scripts/wine/test-windows.sh ]; then
   echo "== Windows adapter under Wine"
   scripts/wine/test-windows.sh
+  echo "== vault engines on the Credential Manager under Wine"
+  PATH="$PWD/scripts/wine:$PATH" GOOS=windows GOARCH=amd64 go test -count=1 -run 'CredentialManager' ./vault/
 fi
 echo "== all tests passed"

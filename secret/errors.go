@@ -32,6 +32,9 @@ var (
 	ErrNotSupported = errors.New("not supported")
 	// ErrClosed: the keyring was closed.
 	ErrClosed = errors.New("keyring closed")
+	// ErrExpired: the secret exists but its expiry time has passed. Reading
+	// it never deletes it; the caller renews or removes it.
+	ErrExpired = errors.New("expired")
 	// ErrInvalidArgument: a caller-supplied value is not acceptable (an empty
 	// attribute name, a label with a NUL byte, ...).
 	ErrInvalidArgument = errors.New("invalid argument")

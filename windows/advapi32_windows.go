@@ -20,6 +20,8 @@ const (
 	errorNoSuchLogonSession  = windows.Errno(1312)
 	errorInvalidParameter    = windows.Errno(87)
 	errorNotFound            = windows.ERROR_NOT_FOUND
+	errorKeyDeleted          = windows.Errno(1018) // ERROR_KEY_DELETED
+	errorFileNotFound        = windows.ERROR_FILE_NOT_FOUND
 	credEnumerateAllDisabled = 0 // CRED_ENUMERATE_ALL_CREDENTIALS is refused by Wine; a filter is always given
 )
 
@@ -71,7 +73,9 @@ func callErr(fn string, err error) error {
 		return fmt.Errorf("%s: %w", fn, err)
 	}
 	switch errno {
-	case errorNotFound:
+	case errorNotFound, errorKeyDeleted:
+		// Wine answers a credential deleted while it is being read with
+		// ERROR_KEY_DELETED: it is gone, as for ERROR_NOT_FOUND.
 		return fmt.Errorf("%s: %w: %w", fn, errno, secret.ErrNotFound)
 	case errorNoSuchLogonSession:
 		// No user profile is loaded (a service account, a network logon).
@@ -172,6 +176,11 @@ func (a *advapi32) remove(target string) error {
 	return nil
 }
 
+// enumerateTries bounds how often enumerate lists again after a
+// credential vanished under it, waiting a millisecond longer each time (at most about
+// a second in all).
+const enumerateTries = 40
+
 func (a *advapi32) enumerate(prefix string) ([]*credential, error) {
 	f, err := wideString(prefix + "*")
 	if err != nil {
@@ -179,14 +188,24 @@ func (a *advapi32) enumerate(prefix string) ([]*credential, error) {
 	}
 	var n uint32
 	var list **credentialW
-	r, _, e := a.credEnumerate.Call(uintptr(unsafe.Pointer(f)), credEnumerateAllDisabled, uintptr(unsafe.Pointer(&n)), uintptr(unsafe.Pointer(&list)))
-	runtime.KeepAlive(f)
-	if r == 0 {
-		err := callErr("CredEnumerateW", e)
-		if errors.Is(err, secret.ErrNotFound) {
+	for try := 1; ; try++ {
+		r, _, e := a.credEnumerate.Call(uintptr(unsafe.Pointer(f)), credEnumerateAllDisabled, uintptr(unsafe.Pointer(&n)), uintptr(unsafe.Pointer(&list)))
+		runtime.KeepAlive(f)
+		if r != 0 {
+			break
+		}
+		// Wine keeps credentials as registry keys and fails the whole
+		// enumeration when one it is listing is deleted meanwhile (by
+		// another thread replacing an item), with ERROR_KEY_DELETED or
+		// ERROR_FILE_NOT_FOUND (no match is ERROR_NOT_FOUND): list again.
+		if (errors.Is(e, errorKeyDeleted) || errors.Is(e, errorFileNotFound)) && try < enumerateTries {
+			time.Sleep(time.Duration(try) * time.Millisecond)
+			continue
+		}
+		if errors.Is(e, errorNotFound) { // no match; a vanished key is not "no match"
 			return []*credential{}, nil
 		}
-		return nil, err
+		return nil, callErr("CredEnumerateW", e)
 	}
 	defer a.credFree.Call(uintptr(unsafe.Pointer(list)))
 	ptrs := unsafe.Slice(list, n)

@@ -40,6 +40,12 @@ func (e usageError) Error() string { return e.msg }
 // errQuiet exits 1 without a message (lookup or clear found nothing).
 var errQuiet = errors.New("no match")
 
+// exitCode ends the program with this status and no message: `run` passes
+// its child's on.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
 // globals are the options every verb accepts, before or after it.
 type globals struct {
 	backend       string
@@ -86,6 +92,7 @@ type cli struct {
 	keep     bool
 	replace  bool
 	fromFile string
+	vault    vaultOptions // vault, read, run, inject (vault_verbs.go)
 }
 
 func jsonFlag(fs *flag.FlagSet, c *cli) { fs.BoolVar(&c.json, "json", false, "print JSON") }
@@ -160,12 +167,15 @@ func runTable(ctx context.Context, table []*command, args []string, env ioEnv) i
 	var (
 		ue usageError
 		ie interruptedError
+		ec exitCode
 	)
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, errQuiet):
 		return exitFailure
+	case errors.As(err, &ec):
+		return int(ec)
 	case errors.As(err, &ue):
 		return c.usage(ue.msg)
 	case errors.As(err, &ie):
@@ -268,6 +278,21 @@ func (c *cli) selection() []keyring.Option {
 
 // open opens the keyring the flags and environment select.
 func (c *cli) open(ctx context.Context, extra ...keyring.Option) (*keyring.Keyring, error) {
+	opts, from, err := c.keyringOptions(ctx)
+	if err != nil {
+		return nil, err
+	}
+	kr, err := keyring.Open(ctx, append(opts, extra...)...)
+	if err != nil {
+		return nil, c.namePasswordInput(err, from)
+	}
+	return kr, nil
+}
+
+// keyringOptions are open's options: the selection, the app keyring, the
+// unlock cache and the password inputs; from names the input a supplied
+// password came from, for namePasswordInput.
+func (c *cli) keyringOptions(ctx context.Context) ([]keyring.Option, string, error) {
 	opts := c.selection()
 	if c.g.appID != "" {
 		opts = append(opts, keyring.WithAppID(c.g.appID), keyring.WithAppSecretFunc(appSecretViaSandbox(c.io.getenv)))
@@ -279,7 +304,7 @@ func (c *cli) open(ctx context.Context, extra ...keyring.Option) (*keyring.Keyri
 	if c.usesPassword() {
 		pw, src, err := c.suppliedPassword(ctx)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if pw != nil {
 			opts = append(opts, keyring.WithPassword(pw))
@@ -290,15 +315,16 @@ func (c *cli) open(ctx context.Context, extra ...keyring.Option) (*keyring.Keyri
 		opts = append(opts, keyring.WithAllowEmptyPassword())
 	}
 	opts = append(opts, keyring.WithPasswordFunc(c.promptKeyringPassword), keyring.WithNewPasswordFunc(c.promptNewKeyringPassword))
-	opts = append(opts, extra...)
-	kr, err := keyring.Open(ctx, opts...)
-	if err != nil {
-		if from == "" {
-			from = c.pw.from // typed at the prompt
-		}
-		return nil, wrongPassword(err, from)
+	return opts, from, nil
+}
+
+// namePasswordInput names, in a wrong-password error of an open with
+// keyringOptions, the input the password came from (from, else the prompt).
+func (c *cli) namePasswordInput(err error, from string) error {
+	if from == "" {
+		from = c.pw.from // typed at the prompt
 	}
-	return kr, nil
+	return wrongPassword(err, from)
 }
 
 // unlockCacheTTL is how long the CLI keeps a file keyring's derived key in

@@ -136,6 +136,10 @@ func commands() []*command {
 			flags:    jsonFlag,
 			run:      cmdDiagnose,
 		},
+		vaultCommand(),
+		readCommand(),
+		runCommand(),
+		injectCommand(),
 		rotationCommand(),
 		{
 			name:     "help",

@@ -63,9 +63,9 @@ func completionNodes(root []*command) []completionNode {
 		}
 		n := completionNode{path: pathName(path), subs: commandNames(table), opts: []string{"--help"}}
 		fs.VisitAll(func(f *flag.Flag) {
-			n.opts = append(n.opts, "--"+f.Name)
+			n.opts = append(n.opts, dashed(f.Name))
 			if !isBool(f) {
-				n.valopts = append(n.valopts, "--"+f.Name)
+				n.valopts = append(n.valopts, dashed(f.Name))
 			}
 		})
 		if len(path) > 0 && path[len(path)-1].choices != nil {
@@ -95,7 +95,7 @@ func optionValues(root []*command) map[string][]string {
 	add := func(fs *flag.FlagSet) {
 		fs.VisitAll(func(f *flag.Flag) {
 			if p, _ := flag.UnquoteUsage(f); p == "PATH" || p == "FILE" {
-				vals["--"+f.Name] = []string{filesValue}
+				vals[dashed(f.Name)] = []string{filesValue}
 			}
 		})
 	}

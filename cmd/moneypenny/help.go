@@ -147,9 +147,18 @@ func writeOptions(w io.Writer, fs *flag.FlagSet) {
 func optionSpelling(f *flag.Flag) string {
 	placeholder, _ := flag.UnquoteUsage(f)
 	if isBool(f) || placeholder == "" {
-		return "--" + f.Name
+		return dashed(f.Name)
 	}
-	return "--" + f.Name + " " + strings.ToUpper(placeholder)
+	return dashed(f.Name) + " " + strings.ToUpper(placeholder)
+}
+
+// dashed spells an option as the help shows it: "--name", or "-i" for a
+// one-letter option (inject's -i and -o). Both spellings parse.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 func optionUsage(f *flag.Flag) string {

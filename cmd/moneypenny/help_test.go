@@ -41,7 +41,7 @@ func TestHelp(t *testing.T) {
 		}
 		out := viaHelp.stdout
 		wants := []string{"usage: moneypenny " + cmd.name, cmd.summary, "global options:", "--backend NAME", "example:\n  "}
-		verbOptions([]*command{cmd}).VisitAll(func(f *flag.Flag) { wants = append(wants, "--"+f.Name) })
+		verbOptions([]*command{cmd}).VisitAll(func(f *flag.Flag) { wants = append(wants, dashed(f.Name)) })
 		for _, want := range wants {
 			if !strings.Contains(out, want) {
 				t.Errorf("help %s lacks %q:\n%s", cmd.name, want, out)

@@ -243,6 +243,8 @@ func verbMatrix(t *testing.T, b matrixBackend) {
 		t.Errorf("unknown verb: %q", r.stderr)
 	}
 
+	vaultMatrix(t, b, tag) // vault_verbs_test.go
+
 	must(t, run(t, "", "clear", "matrix", tag, "user", "a"), 0)
 	if r := must(t, run(t, "", "clear", "matrix", tag, "user", "a"), 1); r.stdout != "" || r.stderr != "" {
 		t.Errorf("clear of nothing: %+v", r)

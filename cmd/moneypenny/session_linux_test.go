@@ -50,7 +50,7 @@ func runAsSessionWrapper() {
 // privateSession returns env with which the commands of one test run in a
 // session keyring of their own (see runCommand), kept alive between them by
 // a link from the user keyring and removed when the test ends.
-func privateSession(t *testing.T, env []string) []string {
+func privateSession(t testing.TB, env []string) []string {
 	t.Helper()
 	b := make([]byte, 8)
 	rand.Read(b)
@@ -71,7 +71,7 @@ func privateSession(t *testing.T, env []string) []string {
 
 // commandFor is the program that runs moneypenny with env: the test binary
 // as the session wrapper when env asks for a private session.
-func commandFor(t *testing.T, env []string) string {
+func commandFor(t testing.TB, env []string) string {
 	for _, kv := range env {
 		if strings.HasPrefix(kv, sessionKeyringEnv+"=") {
 			self, err := os.Executable()

@@ -7,6 +7,6 @@ import "testing"
 // Kernel keyrings are Linux's: elsewhere there is no session to isolate.
 func runAsSessionWrapper() {}
 
-func privateSession(_ *testing.T, env []string) []string { return env }
+func privateSession(_ testing.TB, env []string) []string { return env }
 
-func commandFor(*testing.T, []string) string { return moneypennyBin }
+func commandFor(testing.TB, []string) string { return moneypennyBin }
