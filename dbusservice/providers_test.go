@@ -2,6 +2,7 @@ package dbusservice
 
 import (
 	"context"
+	"errors"
 	"os/exec"
 	"strings"
 	"testing"
@@ -73,8 +74,26 @@ func (p *provider) open(t testing.TB, opts ...Option) *Collection {
 
 // tool runs a command (secret-tool, python) against the provider's bus.
 // A tool gets toolTimeout: a provider's dialog nobody can answer headlessly
-// must fail the test, not hang it.
+// must fail the test, not hang it. A run that hit libsecret's own
+// incompatibility with kwalletd (libsecret sends its DH key unpadded about
+// one time in 256, and kwalletd refuses keys shorter than 128 bytes:
+// "Client public key size is invalid") is run again.
 func (p *provider) tool(stdin string, name string, args ...string) (string, error) {
+	for range 3 {
+		out, err := p.toolOnce(stdin, name, args...)
+		var te *toolError
+		if !errors.As(err, &te) || !strings.Contains(te.stderr, libsecretShortKey) {
+			return out, err
+		}
+		p.t.Logf("%s: libsecret sent kwalletd a short DH key (%s); running it again", name, libsecretShortKey)
+	}
+	return p.toolOnce(stdin, name, args...)
+}
+
+// libsecretShortKey is kwalletd's answer to libsecret's unpadded DH key.
+const libsecretShortKey = "Client public key size is invalid"
+
+func (p *provider) toolOnce(stdin string, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
