@@ -74,24 +74,30 @@ func (p *provider) open(t testing.TB, opts ...Option) *Collection {
 
 // tool runs a command (secret-tool, python) against the provider's bus.
 // A tool gets toolTimeout: a provider's dialog nobody can answer headlessly
-// must fail the test, not hang it. A run that hit libsecret's own
+// must fail the test, not hang it. A run that hit the client library's own
 // incompatibility with kwalletd (libsecret sends its DH key unpadded about
-// one time in 256, and kwalletd refuses keys shorter than 128 bytes:
-// "Client public key size is invalid") is run again.
+// one time in 256, and kwalletd refuses keys shorter than 128 bytes;
+// SecretStorage pads the shared secret, kwalletd does not) is run again.
 func (p *provider) tool(stdin string, name string, args ...string) (string, error) {
 	for range 3 {
 		out, err := p.toolOnce(stdin, name, args...)
 		var te *toolError
-		if !errors.As(err, &te) || !strings.Contains(te.stderr, libsecretShortKey) {
+		if !errors.As(err, &te) || !strings.Contains(te.stderr, libsecretShortKey) && !strings.Contains(te.stderr, kwalletKeyMismatch) {
 			return out, err
 		}
-		p.t.Logf("%s: libsecret sent kwalletd a short DH key (%s); running it again", name, libsecretShortKey)
+		p.t.Logf("%s: the client library and kwalletd disagreed on the DH session; running it again", name)
 	}
 	return p.toolOnce(stdin, name, args...)
 }
 
-// libsecretShortKey is kwalletd's answer to libsecret's unpadded DH key.
-const libsecretShortKey = "Client public key size is invalid"
+// libsecretShortKey is kwalletd's answer to libsecret's unpadded DH key;
+// kwalletKeyMismatch its answer to a secret it could not decrypt, which
+// SecretStorage meets when the shared secret has a leading zero byte
+// (SecretStorage pads it, kwalletd does not).
+const (
+	libsecretShortKey  = "Client public key size is invalid"
+	kwalletKeyMismatch = "Can't find session"
+)
 
 func (p *provider) toolOnce(stdin string, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
