@@ -65,6 +65,16 @@ echo "== go test -race ./..."
 go_test_flags=(-race -count=1 -timeout 30m)
 CGO_ENABLED=1 go test "${go_test_flags[@]}" ./...
 
+# The HashiCorp Vault engine against the real Vault core in-process: a
+# nested module, so the library never requires github.com/hashicorp/vault
+# (a cold build downloads ~466 MiB and needs ~3.3 GB of memory).
+echo "== vault/hcvault against the in-process Vault core (nested module)"
+# Built once, without -race and without staticcheck: each of those would
+# compile or analyse the Vault core's 864 modules again (cold, ~10 minutes
+# each on 2 cores). The engine itself, its cache and its HTTP handling run
+# under -race in the root module's tests against httptest servers.
+(cd vault/hcvault/vaulttest && go vet ./... && go test -count=1 -timeout 30m ./...)
+
 # The race detector slows every writer several times over, which hides the
 # races between processes that these tests are about (it once hid a lost
 # update between our writers and libsecret): run them at full speed too.
@@ -101,10 +111,25 @@ for pkg in $(go list ./...); do
   done
 done
 
+# The AWS Secrets Manager engine is a module of its own (the root module
+# carries no AWS SDK): vet, staticcheck, cross-builds and its tests against
+# the kumo emulator in-process (67 modules; several minutes on a cold cache).
+echo "== vault/awssm (nested module) against the kumo emulator"
+(
+  cd vault/awssm
+  go vet ./...
+  staticcheck ./...
+  for target in windows/amd64 darwin/arm64; do GOOS=${target%/*} GOARCH=${target#*/} go vet ./...; done
+  CGO_ENABLED=1 go test "${go_test_flags[@]}" ./...
+)
+
 if [ "${SKIP_WINE:-0}" != 1 ] && [ -x scripts/wine/test-windows.sh ]; then
   echo "== Windows adapter under Wine"
   scripts/wine/test-windows.sh
   echo "== vault engines on the Credential Manager under Wine"
   PATH="$PWD/scripts/wine:$PATH" GOOS=windows GOARCH=amd64 go test -count=1 -run 'CredentialManager' ./vault/
+  echo "== vault DPAPI file engine under Wine"
+  PATH="$PWD/scripts/wine:$PATH" GOOS=windows GOARCH=amd64 go test -count=1 ./vault/dpapi/
+  # The CLI's Windows build on it: TestVaultDPAPIEngineUnderWine in cmd/moneypenny.
 fi
 echo "== all tests passed"

@@ -93,6 +93,7 @@ type cli struct {
 	replace  bool
 	fromFile string
 	vault    vaultOptions // vault, read, run, inject (vault_verbs.go)
+	serve    serveOptions
 }
 
 func jsonFlag(fs *flag.FlagSet, c *cli) { fs.BoolVar(&c.json, "json", false, "print JSON") }

@@ -141,6 +141,7 @@ func commands() []*command {
 		runCommand(),
 		injectCommand(),
 		rotationCommand(),
+		serveCommand(),
 		{
 			name:     "help",
 			synopsis: "[VERB [SUB-VERB]]",

@@ -13,6 +13,8 @@ import (
 
 	"github.com/moneypenny-go/keyring/secret"
 	"github.com/moneypenny-go/keyring/vault"
+	"github.com/moneypenny-go/keyring/vault/dpapi"
+	"github.com/moneypenny-go/keyring/vault/hcvault"
 )
 
 // vaultOptions are the options of the vault verbs (and read, run, inject).
@@ -29,7 +31,7 @@ type vaultOptions struct {
 
 // vaultEngineFlags are the options that choose and configure the engine.
 func vaultEngineFlags(fs *flag.FlagSet, c *cli) {
-	fs.StringVar(&c.vault.engine, "engine", "", "vault engine `NAME`: keyring, single-entry, env (or MONEYPENNY_VAULT_ENGINE, or the config file)")
+	fs.StringVar(&c.vault.engine, "engine", "", "vault engine `NAME`: keyring, single-entry, env, dpapi-file, hcvault (or MONEYPENNY_VAULT_ENGINE, or the config file)")
 	fs.StringVar(&c.vault.app, "app", "", "the single-entry engine's item `NAME` (or MONEYPENNY_VAULT_APP; default moneypenny)")
 	fs.StringVar(&c.vault.envPrefix, "env-prefix", "", "the env engine's variable `PREFIX` (or MONEYPENNY_VAULT_ENV_PREFIX; default MONEYPENNY_SECRET_)")
 }
@@ -37,7 +39,9 @@ func vaultEngineFlags(fs *flag.FlagSet, c *cli) {
 const vaultDetails = "The engine is --engine, else MONEYPENNY_VAULT_ENGINE, else \"engine\" in\n" +
 	"$XDG_CONFIG_HOME/moneypenny/config.json, else the keyring engine on the detected keyring\n" +
 	"(--backend and MONEYPENNY_BACKEND choose that keyring). A path is SCOPE/NAME, such as\n" +
-	"global/jwt_signing_key or org/acme/openai_api_key; segments are [A-Za-z0-9._-], 128 bytes at most."
+	"global/jwt_signing_key or org/acme/openai_api_key; segments are [A-Za-z0-9._-], 128 bytes at most.\n" +
+	"--engine hcvault keeps the secrets in HashiCorp Vault KV v2: VAULT_ADDR, MONEYPENNY_VAULT_TOKEN or\n" +
+	"VAULT_TOKEN, VAULT_NAMESPACE, VAULT_CACERT, or the \"hcvault\" object of the config file."
 
 func vaultCommand() *command {
 	return &command{
@@ -111,7 +115,8 @@ func (c *cli) openVault(ctx context.Context) (*vault.Vault, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := []vault.Option{vault.WithEnv(c.io.getenv), vault.WithKeyringOptions(kopts...)}
+	// dpapi-file is Windows only; elsewhere choosing it fails with ErrNotSupported.
+	opts := []vault.Option{vault.WithEnv(c.io.getenv), vault.WithKeyringOptions(kopts...), dpapi.Register(), hcvault.Register()}
 	if c.vault.engine != "" {
 		opts = append(opts, vault.WithEngineName(c.vault.engine))
 	}

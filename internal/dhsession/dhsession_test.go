@@ -321,3 +321,37 @@ func BenchmarkSharedKey(b *testing.B) {
 		}
 	}
 }
+
+// TestSharedKeysBothForms uses the spec's vector, whose Z starts with a zero
+// byte: the service side offers the padded key first and the key of a
+// client that forgot the padding second.
+func TestSharedKeysBothForms(t *testing.T) {
+	g := Oakley1024()
+	client, _ := NewPrivateKey(g, new(big.Int).SetUint64(0x1234567890abcdef))
+	service, _ := NewPrivateKey(g, big.NewInt(0x432))
+	padded, unpadded, err := service.SharedKeys(client.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := unhex(t, "8aedda0a7595ff5bf4a7a8a015bd8fa5"); !bytes.Equal(padded, want) {
+		t.Fatalf("padded %x, want %x", padded, want)
+	}
+	if want := unhex(t, "2ad52fe166cfbb6047d17ad2b71edb9f"); !bytes.Equal(unpadded, want) {
+		t.Fatalf("unpadded %x, want %x", unpadded, want)
+	}
+	// A Z without a leading zero byte has one form only.
+	for i := 0; i < 20; i++ {
+		k, _ := GenerateKey(g, nil)
+		p, u, err := k.SharedKeys(client.PublicKey())
+		if err != nil {
+			t.Fatal(err)
+		}
+		z := new(big.Int).Exp(new(big.Int).SetBytes(client.PublicKey()), k.x, g.P)
+		if (u == nil) != (len(z.Bytes()) == 128) || bytes.Equal(p, u) {
+			t.Fatalf("Z of %d bytes gave unpadded=%x", len(z.Bytes()), u)
+		}
+	}
+	if _, _, err := service.SharedKeys([]byte{1}); !errors.Is(err, secret.ErrCorrupt) {
+		t.Fatalf("degenerate key: %v", err)
+	}
+}

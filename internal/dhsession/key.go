@@ -112,3 +112,35 @@ func wipeInt(n *big.Int) {
 	}
 	n.SetInt64(0)
 }
+
+// SharedKeys is SharedKey for the service side of an exchange, which cannot
+// know how its client hashed the shared secret. padded is the key every
+// conforming client derives (Z left-padded to Group.Size bytes, as
+// gnome-keyring and libsecret do). unpadded is the key a client that hashes
+// Z's minimal big-endian bytes derives instead (the bug of keybase's
+// go-keychain and of pass-secret-service); it is nil when Z has no leading
+// zero byte, that is, in about 255 sessions of 256, where the two agree.
+func (k *PrivateKey) SharedKeys(peer []byte) (padded, unpadded []byte, err error) {
+	y := new(big.Int).SetBytes(peer)
+	if len(peer) > k.group.Size || !k.group.validPeer(y) {
+		return nil, nil, fmt.Errorf("dhsession: peer public key (%d bytes) is not a valid group element: %w", len(peer), secret.ErrCorrupt)
+	}
+	z := new(big.Int).Exp(y, k.x, k.group.P)
+	ikm := k.group.pad(z)
+	defer secret.Wipe(ikm)
+	defer wipeInt(z)
+	padded, err = hkdf.Key(sha256.New, ikm, nil, "", KeySize)
+	if err != nil {
+		return nil, nil, fmt.Errorf("dhsession: hkdf: %w", err)
+	}
+	if ikm[0] != 0 {
+		return padded, nil, nil
+	}
+	short := ikm[len(ikm)-(z.BitLen()+7)/8:]
+	unpadded, err = hkdf.Key(sha256.New, short, nil, "", KeySize)
+	if err != nil {
+		secret.Wipe(padded)
+		return nil, nil, fmt.Errorf("dhsession: hkdf: %w", err)
+	}
+	return padded, unpadded, nil
+}

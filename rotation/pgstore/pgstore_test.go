@@ -137,7 +137,11 @@ func TestFourRotatorProcessesConverge(t *testing.T) {
 	for i := 1; i < len(rows); i++ {
 		gap := rows[i].created.Sub(rows[i-1].created)
 		widest = max(widest, gap)
-		if gap < interval || gap >= 2*interval {
+		// A gap under one interval would be two versions for one interval.
+		// The upper bound only catches a rotator that stalled: how late a
+		// loaded machine schedules a rotation is measured by the benchmarks,
+		// not asserted here (the next one is due an interval after it).
+		if gap < interval || gap >= interval+2*time.Second {
 			t.Errorf("versions %d and %d are %v apart, want one per %v", i, i+1, gap, interval)
 		}
 	}

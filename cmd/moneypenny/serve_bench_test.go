@@ -1,0 +1,318 @@
+//go:build linux
+
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/moneypenny-go/keyring/dbusservice"
+	"github.com/moneypenny-go/keyring/filekeyring"
+	"github.com/moneypenny-go/keyring/internal/testpeer"
+	"github.com/moneypenny-go/keyring/secret"
+)
+
+// The benchmarks below put `moneypenny serve` side by side with
+// gnome-keyring-daemon on the same machine, with the same client and items.
+
+// providerPeer is one Secret Service process on its own bus.
+type providerPeer struct {
+	bus *testpeer.Bus
+	pid int
+}
+
+func benchProvider(b *testing.B, items int) providerPeer {
+	b.Helper()
+	bus := testpeer.NewBus(b)
+	if items > 0 {
+		fillKeyringFile(b, filepath.Join(bus.DataHome(), "keyrings", "login.keyring"), "bench-pw", items)
+	}
+	d := startServeTB(b, bus, "bench-pw")
+	return providerPeer{bus: bus, pid: d.cmd.Process.Pid}
+}
+
+func benchGnomeKeyring(b *testing.B, items int) providerPeer {
+	b.Helper()
+	testpeer.Need(b, "gnome-keyring-daemon")
+	bus := testpeer.NewBus(b)
+	k := bus.StartGnomeKeyring(b, "bench-pw")
+	if items > 0 {
+		ctx := context.Background()
+		c, err := dbusservice.OpenCollection(ctx, "default", dbusservice.WithAddress(bus.Address))
+		if err != nil {
+			b.Fatal(err)
+		}
+		batch := make([]secret.NewItem, items)
+		for i := range batch {
+			batch[i] = benchItem(i)
+		}
+		if _, err := c.CreateItems(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+		c.Close()
+	}
+	return providerPeer{bus: bus, pid: k.Pid()}
+}
+
+func benchItem(i int) secret.NewItem {
+	return secret.NewItem{Label: fmt.Sprint("bench ", i), Attributes: secret.Attributes{"bench": "1", "n": fmt.Sprint(i)},
+		Secret: secret.NewString(fmt.Sprintf("secret number %d", i)), Replace: true}
+}
+
+func fillKeyringFile(b *testing.B, path, pw string, n int) {
+	ctx := context.Background()
+	k, err := filekeyring.Open(ctx, path, []byte(pw))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer k.Close()
+	batch := make([]secret.NewItem, n)
+	for i := range batch {
+		batch[i] = benchItem(i)
+	}
+	if _, err := k.CreateItems(ctx, batch); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// startServeTB starts the daemon with a password on fd 3 and waits for the
+// name; it returns the process and when the name was owned.
+func startServeTB(b testing.TB, bus *testpeer.Bus, pw string) *daemonProc {
+	b.Helper()
+	d, _, _ := timedServe(b, bus, pw)
+	return d
+}
+
+// timedServe measures from exec to the name being owned, watching
+// NameOwnerChanged rather than polling.
+func timedServe(b testing.TB, bus *testpeer.Bus, pw string) (*daemonProc, time.Duration, time.Time) {
+	b.Helper()
+	conn := bus.Conn(b)
+	if err := conn.AddMatchSignal(dbus.WithMatchMember("NameOwnerChanged"), dbus.WithMatchArg(0, "org.freedesktop.secrets")); err != nil {
+		b.Fatal(err)
+	}
+	sigs := make(chan *dbus.Signal, 8)
+	conn.Signal(sigs)
+	defer conn.RemoveSignal(sigs)
+	r, w, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, _ = w.WriteString(pw)
+	w.Close()
+	cmd := exec.Command(moneypennyBin, "serve", "--replace", "--prompter=none", "--password-fd", "3")
+	cmd.Env = bus.Env()
+	cmd.ExtraFiles = []*os.File{r}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	r.Close()
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	b.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	})
+	timeout := time.After(testpeer.StartTimeout)
+	for {
+		select {
+		case sig := <-sigs:
+			if len(sig.Body) == 3 && sig.Body[2] != "" {
+				return &daemonProc{cmd: cmd, done: done}, time.Since(start), start
+			}
+		case <-done:
+			b.Fatal("moneypenny serve exited before owning the name")
+		case <-timeout:
+			b.Fatal("moneypenny serve did not own the name")
+		}
+	}
+}
+
+// secretToolLookupNs times n runs of `secret-tool lookup` against a peer.
+func secretToolLookupNs(b *testing.B, p providerPeer, n int) float64 {
+	b.Helper()
+	env := p.bus.Env()
+	start := time.Now()
+	for range n {
+		cmd := exec.Command("secret-tool", "lookup", "bench", "1", "n", "7")
+		cmd.Env = env
+		out, err := cmd.Output()
+		if err != nil || string(out) != "secret number 7" {
+			b.Fatalf("secret-tool lookup: %q %v", out, err)
+		}
+	}
+	return float64(time.Since(start).Nanoseconds()) / float64(n)
+}
+
+// BenchmarkServeSecretToolLookup: one `secret-tool lookup` (a new process,
+// connection, DH session, search and GetSecret) against moneypenny serve,
+// and against gnome-keyring on the same machine with the same 20 items
+// (gnome-keyring-ns/op), and the ratio (x-gnome-keyring; target ≤ 0.8).
+func BenchmarkServeSecretToolLookup(b *testing.B) {
+	testpeer.Need(b, "secret-tool")
+	ours := benchProvider(b, 20)
+	theirs := benchGnomeKeyring(b, 20)
+	before := secretToolLookupNs(b, theirs, 20)
+	b.ResetTimer()
+	for b.Loop() {
+		secretToolLookupNs(b, ours, 1)
+	}
+	o := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	b.StopTimer()
+	g := (before + secretToolLookupNs(b, theirs, 20)) / 2
+	b.ReportMetric(g, "gnome-keyring-ns/op")
+	b.ReportMetric(o/g, "x-gnome-keyring")
+}
+
+// BenchmarkServeGetSecrets100CPU: the service's own CPU time (all its
+// threads, from schedstat) for one GetSecrets of 100 items over a DH
+// session, for moneypenny serve and for gnome-keyring, and the ratio
+// (x-gnome-keyring; target ≤ 0.3).
+func BenchmarkServeGetSecrets100CPU(b *testing.B) {
+	ours := benchProvider(b, 100)
+	theirs := benchGnomeKeyring(b, 100)
+	measure := func(p providerPeer, rounds int) float64 {
+		ctx := context.Background()
+		s, err := dbusservice.Connect(ctx, dbusservice.WithAddress(p.bus.Address))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		unl, _, err := s.SearchItems(ctx, secret.Attributes{"bench": "1"})
+		if err != nil || len(unl) != 100 {
+			b.Fatalf("search: %d %v", len(unl), err)
+		}
+		if _, err := s.GetSecrets(ctx, unl...); err != nil { // warm: session open
+			b.Fatal(err)
+		}
+		var total time.Duration
+		for range rounds {
+			cpu := schedCPU(b, p.pid)
+			m, err := s.GetSecrets(ctx, unl...)
+			if err != nil || len(m) != 100 {
+				b.Fatalf("GetSecrets: %d %v", len(m), err)
+			}
+			total += schedCPU(b, p.pid) - cpu
+			for _, v := range m {
+				v.Wipe()
+			}
+		}
+		return float64(total.Nanoseconds()) / float64(rounds)
+	}
+	g := measure(theirs, 50)
+	b.ResetTimer()
+	o := measure(ours, b.N)
+	b.StopTimer()
+	g = (g + measure(theirs, 50)) / 2
+	b.ReportMetric(o, "provider-cpu-ns/op")
+	b.ReportMetric(g, "gnome-keyring-cpu-ns/op")
+	b.ReportMetric(o/g, "x-gnome-keyring")
+}
+
+// BenchmarkServeStart1000: from exec to owning org.freedesktop.secrets with
+// a 1,000-item login.keyring unlocked by --password-fd (start-ms; target
+// ≤ 50), from exec to the first search answered, which waits for the
+// key derivation (first-answer-ms), and the daemon's resident memory then
+// and after reading all 1,000 secrets, next to gnome-keyring's with the
+// same 1,000 items.
+func BenchmarkServeStart1000(b *testing.B) {
+	bus := testpeer.NewBus(b)
+	fillKeyringFile(b, filepath.Join(bus.DataHome(), "keyrings", "login.keyring"), "bench-pw", 1000)
+	var total, answered time.Duration
+	var last *daemonProc
+	conn := bus.Conn(b)
+	for b.Loop() {
+		if last != nil {
+			_ = last.cmd.Process.Signal(os.Interrupt)
+			<-last.done
+		}
+		var d time.Duration
+		var start time.Time
+		last, d, start = timedServe(b, bus, "bench-pw")
+		total += d
+		var unl, lck []dbus.ObjectPath
+		err := conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets").Call(
+			"org.freedesktop.Secret.Service.SearchItems", 0, map[string]string{"n": "7"}).Store(&unl, &lck)
+		if err != nil || len(unl) != 1 {
+			b.Fatalf("first search: %v %v %v", unl, lck, err)
+		}
+		answered += time.Since(start)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "start-ms")
+	b.ReportMetric(float64(answered.Microseconds())/1000/float64(b.N), "first-answer-ms")
+	readAll := func(p providerPeer) {
+		ctx := context.Background()
+		s, err := dbusservice.Connect(ctx, dbusservice.WithAddress(p.bus.Address))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		unl, _, err := s.SearchItems(ctx, secret.Attributes{"bench": "1"})
+		if err != nil || len(unl) != 1000 {
+			b.Fatalf("search: %d %v", len(unl), err)
+		}
+		if _, err := s.GetSecrets(ctx, unl...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ours := providerPeer{bus: bus, pid: last.cmd.Process.Pid}
+	b.ReportMetric(rssKiB(b, ours.pid), "provider-rss-start-KiB")
+	readAll(ours)
+	b.ReportMetric(rssKiB(b, ours.pid), "provider-rss-KiB")
+	theirs := benchGnomeKeyring(b, 1000)
+	readAll(theirs)
+	b.ReportMetric(rssKiB(b, theirs.pid), "gnome-keyring-rss-KiB")
+}
+
+func rssKiB(b *testing.B, pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest)
+			v, _ := strconv.ParseFloat(f[0], 64)
+			return v
+		}
+	}
+	b.Fatal("no VmRSS")
+	return 0
+}
+
+// schedCPU is the CPU time of every thread of pid so far.
+func schedCPU(b *testing.B, pid int) time.Duration {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total time.Duration
+	for _, t := range tasks {
+		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(data))
+		if len(f) > 0 {
+			ns, _ := strconv.ParseInt(f[0], 10, 64)
+			total += time.Duration(ns)
+		}
+	}
+	return total
+}

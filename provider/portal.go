@@ -1,0 +1,154 @@
+package provider
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/moneypenny-go/keyring/secret"
+)
+
+// The Secrets portal backend, as xdg-desktop-portal calls it.
+const portalPath dbus.ObjectPath = "/org/freedesktop/portal/desktop"
+
+const (
+	ifacePortal = "org.freedesktop.impl.portal.Secret"
+
+	// PortalSecretLen is the size of an application's master secret:
+	// 64 random bytes, as gnome-keyring and oo7-portal make them
+	// (libsecret refuses fewer).
+	PortalSecretLen = 64
+	// portalSchema is the xdg:schema gnome-keyring gives these items.
+	portalSchema = "org.freedesktop.portal.Secret"
+)
+
+// portalUnlockTimeout bounds the unlock a portal request may need.
+const portalUnlockTimeout = 5 * time.Minute
+
+// Portal responses.
+const (
+	portalOK     uint32 = 0
+	portalFailed uint32 = 2
+)
+
+// ExportPortal also serves org.freedesktop.impl.portal.Secret at
+// /org/freedesktop/portal/desktop: RetrieveSecret hands each sandboxed app
+// (by the app id xdg-desktop-portal passes, "" for host apps) its own
+// master secret, which libsecret inside the sandbox uses as the password of
+// its keyring file. As gnome-keyring does, the secret is an item of the
+// collection alias() names ("default"), found by the attribute app_id
+// alone and created on first use from 64 random bytes, with the label
+// "Application key for <app id>" and xdg:schema
+// org.freedesktop.portal.Secret. A locked collection is unlocked as a
+// client's Unlock prompt would (Options.Unlock). The .portal file
+// (dist/moneypenny.portal) tells xdg-desktop-portal to call this bus name.
+func (s *Server) ExportPortal(alias func() string) error {
+	methods := map[string]any{
+		"RetrieveSecret": func(msg dbus.Message, handle dbus.ObjectPath, appID string, fd dbus.UnixFD, options map[string]dbus.Variant) (uint32, map[string]dbus.Variant, *dbus.Error) {
+			f := os.NewFile(uintptr(fd), "portal-secret")
+			if f == nil {
+				return portalFailed, map[string]dbus.Variant{}, invalidArgs("no file descriptor")
+			}
+			defer f.Close()
+			if err := s.retrieveSecret(alias(), appID, f); err != nil {
+				s.logf("provider: portal secret for %q: %v", appID, err)
+				return portalFailed, map[string]dbus.Variant{}, nil
+			}
+			return portalOK, map[string]dbus.Variant{}, nil
+		},
+	}
+	if err := s.conn.ExportMethodTable(methods, portalPath, ifacePortal); err != nil {
+		return err
+	}
+	props := map[string]any{
+		"Get": func(iface, name string) (dbus.Variant, *dbus.Error) {
+			if iface == ifacePortal && name == "version" {
+				return dbus.MakeVariant(uint32(1)), nil
+			}
+			return dbus.MakeVariant(""), dbusErr(errorUnknownProp, "no property "+name)
+		},
+		"GetAll": func(iface string) (map[string]dbus.Variant, *dbus.Error) {
+			if iface == ifacePortal {
+				return map[string]dbus.Variant{"version": dbus.MakeVariant(uint32(1))}, nil
+			}
+			return map[string]dbus.Variant{}, nil
+		},
+		"Set": func(iface, name string, v dbus.Variant) *dbus.Error {
+			return dbusErr(errorPropReadOnly, "read-only")
+		},
+	}
+	if err := s.conn.ExportMethodTable(props, portalPath, ifaceProps); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.portal = true
+	s.mu.Unlock()
+	return nil
+}
+
+// retrieveSecret writes the app's secret to w, creating it if need be.
+func (s *Server) retrieveSecret(alias, appID string, w *os.File) error {
+	c, ok := s.resolve(target{coll: alias, alias: true})
+	if !ok {
+		return fmt.Errorf("no collection %q: %w", alias, secret.ErrNotFound)
+	}
+	ctx, cancel := s.callCtx()
+	defer cancel()
+	if c.isLocked(ctx) {
+		// A person may have to answer a dialog: give them minutes, not
+		// the store operations' bound.
+		uctx, ucancel := context.WithTimeout(s.ctx, portalUnlockTimeout)
+		err := s.unlockCollection(uctx, c)
+		ucancel()
+		if err != nil {
+			return err
+		}
+	}
+	key, err := s.appSecret(ctx, c, appID)
+	if err != nil {
+		return err
+	}
+	defer secret.Wipe(key)
+	if _, err := w.Write(key); err != nil {
+		return fmt.Errorf("write the secret to the portal's pipe: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) appSecret(ctx context.Context, c *collection, appID string) ([]byte, error) {
+	items, err := c.store.SearchItems(ctx, secret.Attributes{"app_id": appID})
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		v, err := it.Secret(ctx)
+		if err != nil {
+			continue
+		}
+		if v.Len() > 0 {
+			b := append([]byte(nil), v.Bytes()...)
+			v.Wipe()
+			return b, nil
+		}
+		v.Wipe()
+	}
+	key := make([]byte, PortalSecretLen)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	attrs := secret.Attributes{"app_id": appID, "xdg:schema": portalSchema}
+	v := secret.NewWithContentType(append([]byte(nil), key...), secret.ContentTypeBinary)
+	defer v.Wipe()
+	it, err := c.store.CreateItem(ctx, "Application key for "+appID, attrs, v, false)
+	if err != nil {
+		secret.Wipe(key)
+		return nil, err
+	}
+	c.number(it)
+	s.changed(c, secret.ItemCreated, it.ID())
+	return key, nil
+}

@@ -1,0 +1,91 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/moneypenny-go/keyring/filekeyring"
+	"github.com/moneypenny-go/keyring/internal/testpeer"
+	"github.com/moneypenny-go/keyring/secret"
+)
+
+// startPortalWithProvider runs the real xdg-desktop-portal with only the
+// provider's .portal file (dist/moneypenny.portal), so that its Secret
+// portal calls this Server's RetrieveSecret.
+func startPortalWithProvider(t *testing.T, s *served) {
+	t.Helper()
+	program := "/usr/libexec/xdg-desktop-portal"
+	if _, err := os.Stat(program); err != nil {
+		testpeer.Missing(t, "xdg-desktop-portal is not installed")
+	}
+	must(t, s.srv.ExportPortal(func() string { return "default" }))
+	dir := t.TempDir()
+	data, err := os.ReadFile("../dist/moneypenny.portal")
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(dir, "moneypenny.portal"), data, 0o644))
+	s.bus.Start(testpeer.PortalLog, exec.Command(program, "--verbose"),
+		"XDG_DESKTOP_PORTAL_DIR="+dir, "XDG_CURRENT_DESKTOP=none")
+	conn := s.bus.Conn(t)
+	if !testpeer.WaitFor(testpeer.StartTimeout, func() bool {
+		return testpeer.HasOwner(t.Context(), conn, testpeer.PortalName)
+	}) {
+		t.Fatalf("xdg-desktop-portal did not start:\n%s", s.bus.Log(testpeer.PortalLog))
+	}
+}
+
+// TestPortalBackendFlatpak: an unmodified secret-tool inside a fake Flatpak
+// picks libsecret's file backend, asks the real xdg-desktop-portal for its
+// master secret, and the portal asks the provider. The secret is 64 bytes,
+// stored as gnome-keyring stores it (an item with app_id in the default
+// collection), stable across calls, different per app, and it is the
+// password of the app's keyring file.
+func TestPortalBackendFlatpak(t *testing.T) {
+	testpeer.Need(t, "secret-tool", "bwrap")
+	s := serve(t, nil, Options{})
+	startPortalWithProvider(t, s)
+	app := s.bus.Flatpak(t, "org.example.Provider")
+	if _, err := app.SecretTool(t, "in-sandbox", "store", "--label=Sandboxed", "k", "v"); err != nil {
+		t.Fatalf("store in the sandbox: %v\nportal log:\n%s", err, s.bus.Log(testpeer.PortalLog))
+	}
+	if out, err := app.SecretTool(t, "", "lookup", "k", "v"); err != nil || out != "in-sandbox" {
+		t.Fatalf("lookup in the sandbox: %q %v", out, err)
+	}
+	ctx := context.Background()
+	items, err := s.login.SearchItems(ctx, secret.Attributes{"app_id": "org.example.Provider"})
+	if err != nil || len(items) != 1 {
+		t.Fatalf("%d app secrets in login (%v), want 1", len(items), err)
+	}
+	attrs, _ := items[0].Attributes(ctx)
+	label, _ := items[0].Label(ctx)
+	if attrs["xdg:schema"] != "org.freedesktop.portal.Secret" || label != "Application key for org.example.Provider" {
+		t.Fatalf("app secret item: %q %v", label, attrs)
+	}
+	v, err := items[0].Secret(ctx)
+	must(t, err)
+	key := bytes.Clone(v.Bytes())
+	if len(key) != PortalSecretLen {
+		t.Fatalf("app secret of %d bytes", len(key))
+	}
+	recs, err := filekeyring.ReadFile(app.KeyringPath(), key)
+	if err != nil || len(recs) != 1 || string(recs[0].Secret.Bytes()) != "in-sandbox" {
+		t.Fatalf("the app's file under its portal secret: %v, %v", recs, err)
+	}
+	other := s.bus.Flatpak(t, "org.example.Other")
+	if _, err := other.SecretTool(t, "x", "store", "--label=O", "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	items, _ = s.login.SearchItems(ctx, secret.Attributes{"xdg:schema": "org.freedesktop.portal.Secret"})
+	if len(items) != 2 {
+		t.Fatalf("%d app secrets, want one per app", len(items))
+	}
+	for _, it := range items {
+		v, _ := it.Secret(ctx)
+		if a, _ := it.Attributes(ctx); a["app_id"] == "org.example.Other" && bytes.Equal(v.Bytes(), key) {
+			t.Fatal("two apps got the same secret")
+		}
+	}
+}
