@@ -117,10 +117,13 @@ func (c *Collection) Modified(ctx context.Context) (time.Time, error) {
 
 // CreateItem stores an item in the collection with exactly the attributes
 // given (nothing is added here; gnome-keyring itself adds
-// xdg:schema=org.freedesktop.Secret.Generic to items that have none). With
-// replace, the service overwrites an item whose attributes are exactly attrs.
-// The secret travels with its content type. A locked collection is unlocked
-// first when auto-unlock is on.
+// xdg:schema=org.freedesktop.Secret.Generic to items that have none, and
+// KeePassXC its entry fields Title, UserName, URL, Notes, Path and Uuid).
+// With replace, the item whose attributes are exactly attrs (apart from
+// those the provider added) gets the new secret and label in place, keeping
+// its creation time; the client finds it itself, since providers disagree
+// on which item the API's replace means. A locked collection is unlocked
+// first when auto-unlock is on, and is secret.ErrLocked otherwise.
 func (c *Collection) CreateItem(ctx context.Context, label string, attrs secret.Attributes, v *secret.Value, replace bool) (secret.Item, error) {
 	it, err := c.createItem(ctx, label, attrs, v, replace)
 	if err != nil {
@@ -147,6 +150,18 @@ func (c *Collection) createItem(ctx context.Context, label string, attrs secret.
 	if err := checkString("content type", v.ContentType()); err != nil {
 		return nil, err
 	}
+	if replace {
+		it, err := c.replaceExisting(ctx, label, attrs, v)
+		if err != nil || it != nil {
+			return it, err
+		}
+	}
+	// Providers answer a locked collection differently (gnome-keyring
+	// with IsLocked, KeePassXC with its unlock dialog): the client asks
+	// first, so that without auto-unlock the answer is ErrLocked on each.
+	if err := c.svc.ensureUnlocked(ctx, c.path, ifaceCollection, "collection"); err != nil {
+		return nil, err
+	}
 	props := map[string]dbus.Variant{
 		ifaceItem + ".Label":      dbus.MakeVariant(label),
 		ifaceItem + ".Attributes": dbus.MakeVariant(attrMap(attrs)),
@@ -159,7 +174,8 @@ func (c *Collection) createItem(ctx context.Context, label string, attrs secret.
 				return err
 			}
 			defer ws.wipe()
-			body, err := c.svc.call(ctx, c.path, ifaceCollection+".CreateItem", props, ws, replace)
+			// replace=false: a matching item, if any, was updated above.
+			body, err := c.svc.call(ctx, c.path, ifaceCollection+".CreateItem", props, ws, false)
 			if err != nil {
 				return err
 			}
@@ -183,10 +199,13 @@ func (c *Collection) CreateItems(ctx context.Context, items []secret.NewItem) ([
 	return secret.CreateEach(ctx, c, items)
 }
 
-// SearchItems returns the collection's items whose attributes contain query.
-// A locked collection is searched too (the service matches on attributes it
-// keeps readable); reading such an item's secret unlocks it first when
-// auto-unlock is on.
+// SearchItems returns the collection's items whose attributes contain query;
+// an empty query returns every item. A locked collection is searched too
+// where the service matches on attributes it keeps readable (gnome-keyring,
+// KWallet); reading such an item's secret unlocks it first when
+// auto-unlock is on. A locked collection that hides its items (a locked
+// KeePassXC database) is unlocked first when auto-unlock is on and is
+// secret.ErrLocked otherwise, never an empty result.
 func (c *Collection) SearchItems(ctx context.Context, query secret.Attributes) ([]secret.Item, error) {
 	items, err := c.Search(ctx, query)
 	if err != nil {
@@ -203,6 +222,31 @@ func (c *Collection) Search(ctx context.Context, query secret.Attributes) ([]*It
 	if err := checkAttributes(query); err != nil {
 		return nil, err
 	}
+	paths, err := c.searchPaths(ctx, query)
+	if err != nil || len(paths) > 0 {
+		return c.svc.items(paths), err
+	}
+	hidden, err := c.hidesItems(ctx)
+	if err != nil || !hidden {
+		return c.svc.items(paths), err
+	}
+	if !c.svc.o.autoUnlock {
+		return nil, fmt.Errorf("dbusservice: collection %s is locked and shows no items until unlocked: %w", c.path, secret.ErrLocked)
+	}
+	if err := c.svc.unlockOne(ctx, c.path, ifaceCollection, "collection"); err != nil {
+		return nil, err
+	}
+	paths, err = c.searchPaths(ctx, query)
+	return c.svc.items(paths), err
+}
+
+// searchPaths asks the service once. An empty query reads the Items
+// property: KeePassXC matches nothing and kwalletd 5 skips items without
+// attributes for SearchItems({}), where the API promises every item.
+func (c *Collection) searchPaths(ctx context.Context, query secret.Attributes) ([]dbus.ObjectPath, error) {
+	if len(query) == 0 {
+		return c.svc.pathsProperty(ctx, c.path, ifaceCollection, "Items")
+	}
 	body, err := c.svc.call(ctx, c.path, ifaceCollection+".SearchItems", attrMap(query))
 	if err != nil {
 		return nil, err
@@ -211,19 +255,13 @@ func (c *Collection) Search(ctx context.Context, query secret.Attributes) ([]*It
 	if !ok || !exactly(body, 1) {
 		return nil, malformed("Collection.SearchItems", "ao")
 	}
-	return c.svc.items(paths), nil
+	return paths, nil
 }
 
-// Items returns every item of the collection.
+// Items returns every item of the collection; a locked collection that
+// hides its items is handled as by SearchItems.
 func (c *Collection) Items(ctx context.Context) ([]secret.Item, error) {
-	if err := c.check(); err != nil {
-		return nil, err
-	}
-	paths, err := c.svc.pathsProperty(ctx, c.path, ifaceCollection, "Items")
-	if err != nil {
-		return nil, err
-	}
-	return asStoreItems(c.svc.items(paths)), nil
+	return c.SearchItems(ctx, nil)
 }
 
 func asStoreItems(items []*Item) []secret.Item {
@@ -245,12 +283,13 @@ func (c *Collection) Delete(ctx context.Context, query secret.Attributes) (int, 
 	return secret.DeleteEach(ctx, items)
 }
 
-// Lock locks the collection.
+// Lock locks the collection. Locking a locked collection succeeds (kwalletd
+// 5 refuses it with InvalidArgs).
 func (c *Collection) Lock(ctx context.Context) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	return c.svc.Lock(ctx, c.path)
+	return c.svc.lockIdempotent(ctx, c.path, ifaceCollection)
 }
 
 // Unlock unlocks the collection, prompting for its password if the service
@@ -286,7 +325,9 @@ func (c *Collection) DeleteCollection(ctx context.Context) error {
 
 // Watch delivers ItemCreated, ItemChanged and ItemDeleted events for this
 // collection's items (made by any client) until ctx ends; then the channel
-// is closed. Event.ItemID is the item's object path.
+// is closed. Event.ItemID is the item's object path. Each change is one
+// event, delivered once the provider's signals have been quiet for 100 ms
+// (KeePassXC repeats each signal; see watchdedupe.go).
 func (c *Collection) Watch(ctx context.Context) (<-chan secret.Event, error) {
 	if err := c.check(); err != nil {
 		return nil, err

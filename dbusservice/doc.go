@@ -53,6 +53,29 @@
 // an event, and after a restart the new process is believed, the old one no
 // longer.
 //
+// # Providers
+//
+// The API leaves room for interpretation, and gnome-keyring, KeePassXC 2.7
+// and KWallet (kwalletd 5) fill it differently. The client irons the
+// differences out so that one call means one thing on each:
+//
+//   - CreateItem with replace updates the item whose attributes are exactly
+//     the caller's (attributes a provider adds by itself, such as
+//     KeePassXC's Title or Uuid, aside); providers would replace the first
+//     item whose attributes merely contain them.
+//   - An empty query returns every item (the collection's Items property),
+//     which SearchItems({}) does not on KeePassXC and KWallet.
+//   - A locked collection or item is unlocked (auto-unlock) or reported as
+//     secret.ErrLocked before a read, write or delete: KeePassXC hides a
+//     locked database's items, and kwalletd answers a locked item with an
+//     empty secret and ignores writes to it while reporting success.
+//   - Lock is idempotent; SetAttributes fails when the provider did not store
+//     what was asked (KeePassXC merges and never removes a key); Watch
+//     delivers one event per change although KeePassXC repeats its signals.
+//   - The DH session avoids the exchanges kwalletd gets wrong (a shared
+//     secret with a leading zero byte, a client key starting with 0xff) and
+//     accepts its 129-byte public keys.
+//
 // # Errors
 //
 // D-Bus errors are mapped to the sentinels of package secret and wrapped with

@@ -140,6 +140,18 @@ func isDBusName(err error, name string) bool {
 	return errors.As(err, &e) && e.Name == name
 }
 
+// sessionLost reports whether err says the service no longer knows the
+// client's session: NoSession from gnome-keyring, UnknownObject "Can't find
+// session …" (or QtDBus's InvalidObjectPath) from kwalletd 5.
+func sessionLost(err error) bool {
+	if isDBusName(err, errNoSession) {
+		return true
+	}
+	var e *Error
+	return errors.As(err, &e) && (e.Name == errUnknownObject || e.Name == "org.qtproject.QtDBus.Error.InvalidObjectPath") &&
+		strings.Contains(e.Message, "find session")
+}
+
 // malformed is the error for a reply whose shape is not what the API
 // specifies. It names the method and the expectation, never the content.
 func malformed(what, want string) error {

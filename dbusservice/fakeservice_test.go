@@ -229,12 +229,18 @@ func TestFakeMalformedReplies(t *testing.T) {
 			override: func(*fakeService) any {
 				return func(map[string]string) ([]dbus.ObjectPath, *dbus.Error) { return nil, nil }
 			},
-			do: op(func(ctx context.Context, s *Service) error { _, _, err := s.SearchItems(ctx, nil); return err })},
+			do: op(func(ctx context.Context, s *Service) error {
+				_, _, err := s.SearchItems(ctx, secret.Attributes{"a": "b"})
+				return err
+			})},
 		{name: "SearchItems strings", method: "Service.SearchItems",
 			override: func(*fakeService) any {
 				return func(map[string]string) ([]string, []string, *dbus.Error) { return []string{"/a"}, nil, nil }
 			},
-			do: op(func(ctx context.Context, s *Service) error { _, _, err := s.SearchItems(ctx, nil); return err })},
+			do: op(func(ctx context.Context, s *Service) error {
+				_, _, err := s.SearchItems(ctx, secret.Attributes{"a": "b"})
+				return err
+			})},
 		{name: "GetSecrets strings", method: "Service.GetSecrets",
 			override: func(*fakeService) any {
 				return func([]dbus.ObjectPath, dbus.ObjectPath) (map[dbus.ObjectPath]string, *dbus.Error) {
@@ -353,7 +359,8 @@ func TestFakeMalformedReplies(t *testing.T) {
 				return func(map[string]string) (map[string]string, *dbus.Error) { return map[string]string{}, nil }
 			},
 			do: op(func(ctx context.Context, s *Service) error {
-				_, err := (&Collection{svc: s, path: fakeColl}).SearchItems(ctx, nil)
+				// A non-empty query: an empty one reads the Items property.
+				_, err := (&Collection{svc: s, path: fakeColl}).SearchItems(ctx, secret.Attributes{"a": "b"})
 				return err
 			})},
 		{name: "Item.Delete bool", method: "Item.Delete",

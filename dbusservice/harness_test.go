@@ -143,20 +143,6 @@ func (k *keyring) connect(opts ...Option) *Service {
 	return s
 }
 
-// tool runs a command (secret-tool, python) against the daemon's bus.
-func (k *keyring) tool(stdin string, name string, args ...string) (string, error) {
-	cmd := exec.Command(name, args...)
-	cmd.Env = k.bus.Env()
-	cmd.Stdin = strings.NewReader(stdin)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return string(out), &toolError{err: err, stderr: stderr.String()}
-	}
-	return string(out), nil
-}
-
 type toolError struct {
 	err    error
 	stderr string

@@ -282,11 +282,15 @@ func (s *Service) CreateCollection(ctx context.Context, label, alias string) (*C
 }
 
 // SearchItems finds items in every collection whose attributes contain
-// attrs (an empty set matches every item). Items in locked collections come
+// attrs (an empty set matches every item: it reads each collection's Items,
+// since KeePassXC and kwalletd do not match every item for it). Items in locked collections come
 // back separately: their secrets cannot be read until Unlock.
 func (s *Service) SearchItems(ctx context.Context, attrs secret.Attributes) (unlocked, locked []*Item, err error) {
 	if err := checkAttributes(attrs); err != nil {
 		return nil, nil, err
+	}
+	if len(attrs) == 0 {
+		return s.allItems(ctx)
 	}
 	body, err := s.call(ctx, servicePath, ifaceService+".SearchItems", attrMap(attrs))
 	if err != nil {
@@ -298,6 +302,36 @@ func (s *Service) SearchItems(ctx context.Context, attrs secret.Attributes) (unl
 		return nil, nil, malformed("SearchItems", "(ao, ao)")
 	}
 	return s.items(u), s.items(l), nil
+}
+
+// allItems is SearchItems for the empty query: every collection's Items
+// property, split by its Locked property. KeePassXC's SearchItems({})
+// matches nothing and kwalletd's skips items without attributes.
+func (s *Service) allItems(ctx context.Context) (unlocked, locked []*Item, err error) {
+	colls, err := s.Collections(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	unlocked, locked = []*Item{}, []*Item{}
+	for _, c := range colls {
+		paths, err := s.pathsProperty(ctx, c.path, ifaceCollection, "Items")
+		if isNotFound(err) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		isLocked, err := s.boolProperty(ctx, c.path, ifaceCollection, "Locked")
+		if err != nil && !isNotFound(err) {
+			return nil, nil, err
+		}
+		if isLocked {
+			locked = append(locked, s.items(paths)...)
+		} else {
+			unlocked = append(unlocked, s.items(paths)...)
+		}
+	}
+	return unlocked, locked, nil
 }
 
 func (s *Service) items(paths []dbus.ObjectPath) []*Item {
@@ -313,7 +347,8 @@ func (s *Service) Item(path dbus.ObjectPath) *Item { return &Item{svc: s, path: 
 
 // GetSecrets reads the secrets of many items in one GetSecrets call (one
 // round trip instead of one per item). Items that are locked or gone are left
-// out of the map: unlock them first. The caller owns the values and should
+// out of the map (also on kwalletd 5, which answers for a locked item with
+// an empty secret): unlock them first. The caller owns the values and should
 // Wipe them.
 func (s *Service) GetSecrets(ctx context.Context, items ...*Item) (map[dbus.ObjectPath]*secret.Value, error) {
 	out := make(map[dbus.ObjectPath]*secret.Value, len(items))
@@ -333,6 +368,17 @@ func (s *Service) GetSecrets(ctx context.Context, items ...*Item) (map[dbus.Obje
 	}
 	err := s.withSession(ctx, func(ss *session) error {
 		body, err := s.call(ctx, servicePath, ifaceService+".GetSecrets", paths, ss.path)
+		if err != nil && len(paths) > 1 && (errors.Is(err, secret.ErrInvalidArgument) || isNotFound(err)) {
+			// kwalletd 5 fails the whole call for one item that is gone
+			// (InvalidArgs "Can't find item"); ask again without those.
+			var existing []dbus.ObjectPath
+			if existing, err = s.existing(ctx, paths, err); err == nil {
+				if len(existing) == 0 {
+					return nil
+				}
+				body, err = s.call(ctx, servicePath, ifaceService+".GetSecrets", existing, ss.path)
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -357,6 +403,9 @@ func (s *Service) GetSecrets(ctx context.Context, items ...*Item) (map[dbus.Obje
 		}
 		return nil
 	})
+	if err == nil {
+		err = s.dropLockedEmpty(ctx, out)
+	}
 	if err != nil {
 		for _, v := range out {
 			v.Wipe()
@@ -364,6 +413,45 @@ func (s *Service) GetSecrets(ctx context.Context, items ...*Item) (map[dbus.Obje
 		return nil, err
 	}
 	return out, nil
+}
+
+// existing returns the items of paths the service still knows, or callErr
+// when every one of them exists (the call failed for another reason).
+func (s *Service) existing(ctx context.Context, paths []dbus.ObjectPath, callErr error) ([]dbus.ObjectPath, error) {
+	out := make([]dbus.ObjectPath, 0, len(paths))
+	for _, p := range paths {
+		_, err := s.boolProperty(ctx, p, ifaceItem, "Locked")
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if len(out) == len(paths) {
+		return nil, callErr
+	}
+	return out, nil
+}
+
+// dropLockedEmpty removes the empty secrets of locked items from a
+// GetSecrets answer: kwalletd 5 answers for locked items with an empty
+// secret instead of leaving them out.
+func (s *Service) dropLockedEmpty(ctx context.Context, got map[dbus.ObjectPath]*secret.Value) error {
+	for p, v := range got {
+		if v.Len() > 0 {
+			continue
+		}
+		locked, err := s.boolProperty(ctx, p, ifaceItem, "Locked")
+		if err != nil {
+			return wrapf(err, "GetSecrets: item %s", p)
+		}
+		if locked {
+			delete(got, p)
+		}
+	}
+	return nil
 }
 
 func isNotFound(err error) bool { return errors.Is(err, secret.ErrNotFound) }

@@ -10,18 +10,20 @@ import (
 )
 
 // TestStoreSuite runs the behavioural contract of every secret.Store against
-// gnome-keyring's default collection. gnome-keyring adds
+// the default collection of each provider. gnome-keyring adds
 // xdg:schema=org.freedesktop.Secret.Generic to items stored without a
-// schema, hence AddsAttributes; the client itself adds nothing.
+// schema and KeePassXC adds Title, UserName, URL, Notes, Path and Uuid,
+// hence AddsAttributes; the client itself adds nothing.
 func TestStoreSuite(t *testing.T) {
-	k := startKeyring(t, peerConfig{})
-	storetest.Run(t, func(t *testing.T) secret.Store {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		c, err := OpenCollection(ctx, "default", WithAddress(k.bus.Address))
-		if err != nil {
-			t.Fatalf("OpenCollection: %v", err)
-		}
-		return c
-	}, storetest.Options{AddsAttributes: true})
+	forEachProvider(t, func(t *testing.T, p *provider) {
+		storetest.Run(t, func(t *testing.T) secret.Store {
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			c, err := OpenCollection(ctx, "default", WithAddress(p.bus.Address))
+			if err != nil {
+				t.Fatalf("OpenCollection: %v", err)
+			}
+			return c
+		}, storetest.Options{AddsAttributes: true})
+	})
 }

@@ -73,8 +73,10 @@ func (s *Service) watch(ctx context.Context, collection dbus.ObjectPath, stop <-
 		return nil, wrapf(err, "watch: subscribe")
 	}
 	out := make(chan secret.Event, 16)
+	raw := make(chan secret.Event, 16) // one event per change: see watchdedupe.go
+	go coalesceEvents(ctx, stop, raw, out, coalesceQuiet, coalesceMax)
 	go func() {
-		defer close(out)
+		defer close(raw)
 		defer sub.close()
 		for {
 			select {
@@ -96,7 +98,7 @@ func (s *Service) watch(ctx context.Context, collection dbus.ObjectPath, stop <-
 					continue
 				}
 				select {
-				case out <- ev:
+				case raw <- ev:
 				case <-ctx.Done():
 					return
 				case <-stop:

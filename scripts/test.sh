@@ -17,7 +17,8 @@ export PATH="$PATH:$(go env GOPATH)/bin"
 
 source scripts/debs.sh
 pkgs=(dbus dbus-x11 gnome-keyring libsecret-tools gir1.2-secret-1 python3-secretstorage python3-gi
-      gir1.2-gcr-3 xdg-desktop-portal bubblewrap keyutils zsh fish postgresql)
+      gir1.2-gcr-3 xdg-desktop-portal bubblewrap keyutils zsh fish postgresql keepassxc
+      libkf5wallet-bin libqca-qt5-2-plugins)
 if [ "${SKIP_WINE:-0}" != 1 ]; then
   pkgs+=(wine wine64 gcc-mingw-w64-x86-64-win32)
 fi

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -31,13 +32,25 @@ func cmdStore(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	v := keyring.NewSecret(b)
+	v := secretFromInput(b)
 	defer v.Wipe()
 	c.warnIfVolatile(kr)
 	if _, err := kr.CreateItem(ctx, c.label, attrs, v, keyring.Replace); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	return nil
+}
+
+// secretFromInput labels what store read: text/plain for UTF-8 text, as
+// secret-tool sends, and application/octet-stream for anything else (bytes
+// that are not UTF-8, or a NUL byte). Providers store text as text:
+// KeePassXC turns invalid UTF-8 into U+FFFD and kwalletd cuts a text secret
+// at its first NUL, while both keep octet-stream secrets byte for byte.
+func secretFromInput(b []byte) *keyring.Secret {
+	if utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 {
+		return keyring.NewSecret(b)
+	}
+	return keyring.NewBinarySecret(b)
 }
 
 func cmdLookup(ctx context.Context, c *cli, args []string) error {

@@ -139,9 +139,80 @@ func TestRejectsDegeneratePeerKeys(t *testing.T) {
 		"all-zero":  make([]byte, 128),
 		"one-pad":   append(make([]byte, 127), 1),
 		"p+1 bytes": new(big.Int).Add(g.P, big.NewInt(1)).Bytes(),
+		"signed p":  append([]byte{0}, g.P.Bytes()...),
+		"signed 1":  append(make([]byte, 128), 1),
 	} {
 		if _, err := k.SharedKey(peer); !errors.Is(err, secret.ErrCorrupt) {
 			t.Errorf("%s: err %v, want ErrCorrupt", name, err)
+		}
+	}
+}
+
+// TestAcceptsSignBytePaddedPeerKey: kwalletd 5 sends its public key with a
+// leading 0x00 sign byte whenever the top bit is set (129 bytes, about half
+// of all sessions). The significant bytes fit the group, so the key is the
+// one the 128-byte form gives.
+func TestAcceptsSignBytePaddedPeerKey(t *testing.T) {
+	g := Oakley1024()
+	client, err := GenerateKey(g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var service *PrivateKey
+	for service == nil || service.PublicKey()[0]&0x80 == 0 {
+		if service, err = GenerateKey(g, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := client.SharedKey(service.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pad := range []int{1, 2} {
+		signed := append(make([]byte, pad), service.PublicKey()...)
+		got, err := client.SharedKey(signed)
+		if err != nil {
+			t.Fatalf("%d-byte key with %d leading zero bytes: %v", len(signed), pad, err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%d-byte key derives %x, the 128-byte form %x", len(signed), got, want)
+		}
+	}
+}
+
+// TestSharedKeyUnambiguous: when Z begins with a zero byte, services that
+// hash it padded (gnome-keyring) and unpadded (kwalletd 5) derive different
+// keys, and the client is told so; otherwise both derivations agree.
+func TestSharedKeyUnambiguous(t *testing.T) {
+	g := Oakley1024()
+	// The spec's vector (TestKnownAnswer) has a Z that begins with 0x00.
+	client, _ := NewPrivateKey(g, new(big.Int).SetUint64(0x1234567890abcdef))
+	service, _ := NewPrivateKey(g, big.NewInt(0x432))
+	key, ok, err := client.SharedKeyUnambiguous(service.PublicKey())
+	if err != nil || ok {
+		t.Fatalf("Z with a leading zero byte: unambiguous=%v, %v", ok, err)
+	}
+	if want := unhex(t, "8aedda0a7595ff5bf4a7a8a015bd8fa5"); !bytes.Equal(key, want) {
+		t.Fatalf("key %x, want the padded derivation %x", key, want)
+	}
+	for seen := 0; seen < 20; {
+		c, _ := GenerateKey(g, nil)
+		s, _ := GenerateKey(g, nil)
+		key, ok, err := c.SharedKeyUnambiguous(s.PublicKey())
+		if err != nil {
+			t.Fatal(err)
+		}
+		z := new(big.Int).Exp(new(big.Int).SetBytes(s.PublicKey()), c.x, g.P)
+		if ok != (len(z.Bytes()) == g.Size) {
+			t.Fatalf("unambiguous=%v for a %d-byte Z", ok, len(z.Bytes()))
+		}
+		if !ok {
+			continue
+		}
+		seen++
+		unpadded, _ := hkdf.Key(sha256.New, z.Bytes(), nil, "", 16)
+		if !bytes.Equal(key, unpadded) {
+			t.Fatal("an unambiguous exchange derives differently from the unpadded Z")
 		}
 	}
 }

@@ -9,11 +9,15 @@
 //     Group"). X goes out as exactly 128 big-endian bytes: kwalletd rejects a
 //     shorter key, and a minimal encoding is shorter about one time in 256.
 //  2. The service answers with its own public Y. Services do not pad it, so
-//     Y is parsed from whatever length arrives (126 bytes is perfectly valid).
+//     Y is parsed from whatever length arrives (126 bytes is perfectly valid;
+//     kwalletd sends 129, a 0x00 sign byte first, whenever the top bit is set).
 //  3. Both sides compute Z = Y^x mod p and feed Z, left-padded with zeros to
 //     128 bytes, to HKDF-SHA256 with no salt and no info, keeping 16 bytes:
 //     the AES-128 key. Forgetting the padding gives a wrong key about one
-//     session in 256, the bug several other clients shipped.
+//     session in 256, the bug several other clients shipped, and kwalletd 5
+//     ships it too: it hashes Z unpadded. SharedKeyUnambiguous tells the
+//     client when Z begins with a zero byte, so that it can redo the
+//     exchange instead of disagreeing with such a service.
 //  4. Each secret travels as AES-128-CBC over its PKCS#7-padded bytes, with a
 //     fresh random 16-byte IV carried next to it in the Secret struct.
 //

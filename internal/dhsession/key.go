@@ -53,12 +53,35 @@ func NewPrivateKey(g *Group, x *big.Int) (*PrivateKey, error) {
 func (k *PrivateKey) PublicKey() []byte { return append([]byte(nil), k.pub...) }
 
 // SharedKey derives the 16-byte AES key from the peer's public value, which
-// may have any length (services send it unpadded). The shared secret is
-// left-padded to Group.Size bytes before HKDF-SHA256 (no salt, empty info).
+// may have any length (services send it unpadded, kwalletd with a leading
+// 0x00 sign byte whenever the top bit is set): leading zero bytes are
+// ignored, and what remains must fit Group.Size and lie in the group. The
+// shared secret is left-padded to Group.Size bytes before HKDF-SHA256 (no
+// salt, empty info).
 func (k *PrivateKey) SharedKey(peer []byte) ([]byte, error) {
-	y := new(big.Int).SetBytes(peer)
-	if len(peer) > k.group.Size || !k.group.validPeer(y) {
-		return nil, fmt.Errorf("dhsession: peer public key (%d bytes) is not a valid group element: %w", len(peer), secret.ErrCorrupt)
+	key, _, err := k.sharedKey(peer)
+	return key, err
+}
+
+// SharedKeyUnambiguous is SharedKey that also reports whether every
+// service derives the same key from this exchange. Services disagree on the
+// shared secret's length: gnome-keyring and libsecret pad it to Group.Size
+// bytes, kwalletd 5 hashes its minimal encoding. The two agree unless the
+// secret begins with a zero byte (about one exchange in 256); then
+// unambiguous is false and the caller should redo the exchange with a new
+// key pair rather than guess which derivation the service used.
+func (k *PrivateKey) SharedKeyUnambiguous(peer []byte) (key []byte, unambiguous bool, err error) {
+	return k.sharedKey(peer)
+}
+
+func (k *PrivateKey) sharedKey(peer []byte) ([]byte, bool, error) {
+	significant := peer
+	for len(significant) > 0 && significant[0] == 0 {
+		significant = significant[1:]
+	}
+	y := new(big.Int).SetBytes(significant)
+	if len(significant) > k.group.Size || !k.group.validPeer(y) {
+		return nil, false, fmt.Errorf("dhsession: peer public key (%d bytes) is not a valid group element: %w", len(peer), secret.ErrCorrupt)
 	}
 	z := new(big.Int).Exp(y, k.x, k.group.P)
 	ikm := k.group.pad(z)
@@ -66,9 +89,9 @@ func (k *PrivateKey) SharedKey(peer []byte) ([]byte, error) {
 	defer secret.Wipe(ikm)
 	key, err := hkdf.Key(sha256.New, ikm, nil, "", KeySize)
 	if err != nil {
-		return nil, fmt.Errorf("dhsession: hkdf: %w", err)
+		return nil, false, fmt.Errorf("dhsession: hkdf: %w", err)
 	}
-	return key, nil
+	return key, ikm[0] != 0, nil
 }
 
 // Wipe zeroes the private exponent. The key is unusable afterwards.

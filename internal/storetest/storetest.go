@@ -51,6 +51,7 @@ func Run(t *testing.T, open Factory, opts ...Options) {
 	t.Run("SubsetSearch", s.subsetSearch)
 	t.Run("NoMatchIsEmpty", s.noMatchIsEmpty)
 	t.Run("ReplaceExactSet", s.replaceExactSet)
+	t.Run("ReplaceIgnoresSupersets", s.replaceIgnoresSupersets)
 	t.Run("ReplaceKeepsCreated", s.replaceKeepsCreated)
 	t.Run("DeleteEveryMatch", s.deleteEveryMatch)
 	t.Run("ItemSetters", s.itemSetters)
@@ -242,6 +243,31 @@ func (s suite) replaceExactSet(t *testing.T) {
 	exact := search(t, ctx, st, super)
 	if len(exact) != 1 || string(mustSecret(t, ctx, exact[0])) != "three" {
 		t.Fatal("superset item missing")
+	}
+}
+
+// replaceIgnoresSupersets: replacing {a} must not overwrite the {a, b}
+// item, the mirror image of ReplaceExactSet (KeePassXC and kwalletd
+// replace the first item whose attributes contain the given ones).
+func (s suite) replaceIgnoresSupersets(t *testing.T) {
+	ctx, st, run := s.fixture(t)
+	full := secret.Attributes{"storetest-run": run, "service": "svc", "username": "u"}
+	if _, err := st.CreateItem(ctx, "full", full, secret.NewString("full"), true); err != nil {
+		t.Fatal(err)
+	}
+	short := secret.Attributes{"storetest-run": run, "service": "svc"}
+	if _, err := st.CreateItem(ctx, "short", short, secret.NewString("short"), true); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(search(t, ctx, st, short)); n != 2 {
+		t.Fatalf("after storing a subset with replace: %d items match it, want 2", n)
+	}
+	got := search(t, ctx, st, full)
+	if len(got) != 1 || string(mustSecret(t, ctx, got[0])) != "full" {
+		t.Fatal("storing a subset of its attributes replaced the fuller item")
+	}
+	if l, _ := got[0].Label(ctx); l != "full" {
+		t.Fatalf("the fuller item's label is now %q", l)
 	}
 }
 

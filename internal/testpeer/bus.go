@@ -261,6 +261,27 @@ func (b *Bus) stop(cmd *exec.Cmd, sig os.Signal) {
 	}
 }
 
+// waitExit waits up to timeout for a peer started through Start to exit on
+// its own (after being asked to quit over D-Bus, say).
+func (b *Bus) waitExit(cmd *exec.Cmd, timeout time.Duration) {
+	b.mu.Lock()
+	var found *peer
+	for _, p := range b.procs {
+		if p.cmd == cmd {
+			found = p
+		}
+	}
+	b.mu.Unlock()
+	if found == nil {
+		return
+	}
+	found.asked.Store(true)
+	select {
+	case <-found.done:
+	case <-time.After(timeout):
+	}
+}
+
 func (p *peer) exited() bool {
 	select {
 	case <-p.done:

@@ -8,6 +8,11 @@
 //     login keyring created and unlocked with a known password
 //     (Bus.StartGnomeKeyringWithoutLogin: none, so every collection needs a
 //     prompt);
+//   - Bus.StartKeePassXC and Bus.StartKWallet: KeePassXC 2.7's and
+//     kwalletd5's Secret Services, offscreen, each with an unlocked
+//     collection behind "default"; Bus.StartProvider starts any of the
+//     three providers by name (Providers lists them), for tests that must
+//     hold on every provider users run;
 //   - Bus.StartPrompter: a headless, scripted stand-in for gcr-prompter that
 //     answers gnome-keyring's unlock and create prompts and records them;
 //   - Bus.StartPortal: the real xdg-desktop-portal with gnome-keyring's
@@ -30,6 +35,6 @@
 // A test that needs a program which is not installed is skipped on a
 // developer's machine and fails under CI=true: in CI a missing peer is a
 // broken setup, never a reason to pass. On Debian the peers come from the
-// packages dbus, gnome-keyring, libsecret-tools, xdg-desktop-portal and
-// bubblewrap.
+// packages dbus, gnome-keyring, libsecret-tools, xdg-desktop-portal,
+// bubblewrap, keepassxc, libkf5wallet-bin and libqca-qt5-2-plugins.
 package testpeer
