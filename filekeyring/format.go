@@ -165,17 +165,6 @@ func (c *contents) forgetChecks() {
 	}
 }
 
-// anyValid reports whether at least one item verifies under key, stopping
-// at the first that does. An empty keyring has none.
-func (c *contents) anyValid(key []byte) bool {
-	for _, s := range c.items {
-		if s.valid(key) {
-			return true
-		}
-	}
-	return false
-}
-
 // search returns the items matching query (already hashed), in file order,
 // through the index of the first queried attribute.
 func (c *contents) search(query []gvariant.BytesPair) []*stored {
