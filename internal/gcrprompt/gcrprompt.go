@@ -19,22 +19,20 @@
 package gcrprompt
 
 import (
-	"bufio"
 	"context"
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
-	"strings"
 	"time"
 
 	"github.com/godbus/dbus/v5"
 
 	"github.com/moneypenny-go/keyring/internal/dhsession"
+	"github.com/moneypenny-go/keyring/internal/sxaes"
 	"github.com/moneypenny-go/keyring/secret"
 )
 
@@ -45,15 +43,6 @@ const (
 
 	iface         = "org.gnome.keyring.internal.Prompter"
 	callbackIface = "org.gnome.keyring.internal.Prompter.Callback"
-	protocol      = "sx-aes-1"
-	modp1536      = "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD1" +
-		"29024E088A67CC74020BBEA63B139B22514A08798E3404DD" +
-		"EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245" +
-		"E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED" +
-		"EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3D" +
-		"C2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F" +
-		"83655D23DCA3AD961C62F356208552BB9ED529077096966D" +
-		"670C354E4ABC9804F1746C08CA237327FFFFFFFFFFFFFFFF"
 )
 
 // Prompt is what the dialog shows.
@@ -195,7 +184,7 @@ type exchange struct {
 }
 
 func newExchange() (*exchange, error) {
-	p, _ := new(big.Int).SetString(modp1536, 16)
+	p, _ := new(big.Int).SetString(sxaes.Prime1536, 16)
 	x, err := rand.Int(rand.Reader, new(big.Int).Sub(p, big.NewInt(3)))
 	if err != nil {
 		return nil, err
@@ -205,12 +194,12 @@ func newExchange() (*exchange, error) {
 }
 
 func (x *exchange) begin() string {
-	return "[" + protocol + "]\npublic=" + base64.StdEncoding.EncodeToString(x.pub.Bytes()) + "\n"
+	return sxaes.Format(map[string][]byte{"public": x.pub.Bytes()})
 }
 
 // receive derives the key from the prompter's public value.
 func (x *exchange) receive(msg string) error {
-	f, err := parse(msg)
+	f, err := sxaes.Parse(msg)
 	if err != nil {
 		return err
 	}
@@ -228,7 +217,7 @@ func (x *exchange) receive(msg string) error {
 
 // open decrypts the password in the prompter's last message.
 func (x *exchange) open(msg string) ([]byte, error) {
-	f, err := parse(msg)
+	f, err := sxaes.Parse(msg)
 	if err != nil {
 		return nil, err
 	}
@@ -246,33 +235,4 @@ func (x *exchange) open(msg string) ([]byte, error) {
 		return nil, fmt.Errorf("gcrprompt: the password does not decrypt: %w", err)
 	}
 	return pw, nil
-}
-
-// parse reads the [sx-aes-1] group of a GKeyFile.
-func parse(msg string) (map[string][]byte, error) {
-	fields := map[string][]byte{}
-	group := ""
-	s := bufio.NewScanner(strings.NewReader(msg))
-	for s.Scan() {
-		line := strings.TrimSpace(s.Text())
-		switch {
-		case line == "" || strings.HasPrefix(line, "#"):
-		case strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]"):
-			group = line[1 : len(line)-1]
-		case group == protocol:
-			k, v, ok := strings.Cut(line, "=")
-			if !ok {
-				return nil, errors.New("gcrprompt: malformed exchange")
-			}
-			b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
-			if err != nil {
-				return nil, errors.New("gcrprompt: malformed exchange")
-			}
-			fields[strings.TrimSpace(k)] = b
-		}
-	}
-	if len(fields["public"]) == 0 {
-		return nil, errors.New("gcrprompt: the exchange has no public value")
-	}
-	return fields, nil
 }

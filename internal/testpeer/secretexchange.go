@@ -1,17 +1,15 @@
 package testpeer
 
 import (
-	"bufio"
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/big"
-	"strings"
 
 	"github.com/moneypenny-go/keyring/internal/dhsession"
+	"github.com/moneypenny-go/keyring/internal/sxaes"
 )
 
 // gcr's secret exchange ("sx-aes-1"), the way gnome-keyring hands a password
@@ -33,17 +31,6 @@ import (
 // not take a changed one (measured too).
 
 const (
-	sxProtocol = "sx-aes-1"
-
-	// modp1536 is RFC 3526's 1536-bit MODP group prime.
-	modp1536 = "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD1" +
-		"29024E088A67CC74020BBEA63B139B22514A08798E3404DD" +
-		"EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245" +
-		"E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED" +
-		"EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3D" +
-		"C2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F" +
-		"83655D23DCA3AD961C62F356208552BB9ED529077096966D" +
-		"670C354E4ABC9804F1746C08CA237327FFFFFFFFFFFFFFFF"
 	modp1536Size = 1536 / 8
 )
 
@@ -56,7 +43,7 @@ type secretExchange struct {
 }
 
 func newSecretExchange() (*secretExchange, error) {
-	p, _ := new(big.Int).SetString(modp1536, 16)
+	p, _ := new(big.Int).SetString(sxaes.Prime1536, 16)
 	x := &secretExchange{p: p, g: big.NewInt(2)}
 	if err := x.generate(); err != nil {
 		return nil, err
@@ -77,13 +64,13 @@ func (x *secretExchange) generate() error {
 
 // begin is the first message: our public value alone.
 func (x *secretExchange) begin() string {
-	return formatExchange(map[string][]byte{"public": x.pub.Bytes()})
+	return sxaes.Format(map[string][]byte{"public": x.pub.Bytes()})
 }
 
 // receive takes the peer's message and derives the transport key. A secret
 // in it is ignored: gnome-keyring never sends the prompter one.
 func (x *secretExchange) receive(msg string) error {
-	fields, err := parseExchange(msg)
+	fields, err := sxaes.Parse(msg)
 	if err != nil {
 		return err
 	}
@@ -119,47 +106,5 @@ func (x *secretExchange) send(secret []byte) (string, error) {
 		}
 		fields["secret"], fields["iv"] = ct, iv
 	}
-	return formatExchange(fields), nil
-}
-
-// formatExchange writes the GKeyFile, keys in a fixed order.
-func formatExchange(fields map[string][]byte) string {
-	var sb strings.Builder
-	sb.WriteString("[" + sxProtocol + "]\n")
-	for _, k := range []string{"public", "secret", "iv"} {
-		if v, ok := fields[k]; ok {
-			sb.WriteString(k + "=" + base64.StdEncoding.EncodeToString(v) + "\n")
-		}
-	}
-	return sb.String()
-}
-
-// parseExchange reads the [sx-aes-1] group of a GKeyFile: blank lines and
-// # comments are skipped, other groups ignored.
-func parseExchange(msg string) (map[string][]byte, error) {
-	fields := map[string][]byte{}
-	group := ""
-	s := bufio.NewScanner(strings.NewReader(msg))
-	for s.Scan() {
-		line := strings.TrimSpace(s.Text())
-		switch {
-		case line == "" || strings.HasPrefix(line, "#"):
-		case strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]"):
-			group = line[1 : len(line)-1]
-		case group == sxProtocol:
-			k, v, ok := strings.Cut(line, "=")
-			if !ok {
-				return nil, fmt.Errorf("secret exchange: bad line %q", line)
-			}
-			data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
-			if err != nil {
-				return nil, fmt.Errorf("secret exchange: %s is not base64", strings.TrimSpace(k))
-			}
-			fields[strings.TrimSpace(k)] = data
-		}
-	}
-	if _, ok := fields["public"]; !ok {
-		return nil, fmt.Errorf("secret exchange: no [%s] public value", sxProtocol)
-	}
-	return fields, nil
+	return sxaes.Format(fields), nil
 }

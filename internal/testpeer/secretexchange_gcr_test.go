@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/moneypenny-go/keyring/internal/dhsession"
+	"github.com/moneypenny-go/keyring/internal/sxaes"
 )
 
 // gcrExchange is gcr's own GcrSecretExchange (python-gi, Gcr 3), driven
@@ -67,7 +68,7 @@ func TestSecretExchangeAgainstGcr(t *testing.T) {
 		if !lines.Scan() {
 			t.Fatalf("gcr side ended: %v", lines.Err())
 		}
-		f, err := parseExchange(strings.ReplaceAll(lines.Text(), `\n`, "\n"))
+		f, err := sxaes.Parse(strings.ReplaceAll(lines.Text(), `\n`, "\n"))
 		if err != nil {
 			t.Fatalf("gcr said %q: %v", lines.Text(), err)
 		}
@@ -93,7 +94,7 @@ func TestSecretExchangeAgainstGcr(t *testing.T) {
 		}
 		fmt.Fprintln(stdin, "fresh")
 		reply := ask(x.begin())
-		if err := x.receive(formatExchange(map[string][]byte{"public": reply["public"]})); err != nil {
+		if err := x.receive(sxaes.Format(map[string][]byte{"public": reply["public"]})); err != nil {
 			t.Fatal(err)
 		}
 		agree(x, reply)
@@ -106,7 +107,7 @@ func TestSecretExchangeAgainstGcr(t *testing.T) {
 		if !lines.Scan() {
 			t.Fatal("gcr side ended")
 		}
-		first, err := parseExchange(strings.ReplaceAll(lines.Text(), `\n`, "\n"))
+		first, err := sxaes.Parse(strings.ReplaceAll(lines.Text(), `\n`, "\n"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +124,7 @@ func TestSecretExchangeAgainstGcr(t *testing.T) {
 			x.pub.Lsh(x.pub, 1).Mod(x.pub, x.p)
 			z.Mul(z, gpub).Mod(z, x.p)
 		}
-		if err := x.receive(formatExchange(map[string][]byte{"public": first["public"]})); err != nil {
+		if err := x.receive(sxaes.Format(map[string][]byte{"public": first["public"]})); err != nil {
 			t.Fatal(err)
 		}
 		sent, err := x.send([]byte(fmt.Sprintf("short %d", i)))

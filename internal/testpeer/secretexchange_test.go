@@ -10,17 +10,18 @@ import (
 	"testing"
 
 	"github.com/moneypenny-go/keyring/internal/dhsession"
+	"github.com/moneypenny-go/keyring/internal/sxaes"
 )
 
 func TestModp1536(t *testing.T) {
-	p, ok := new(big.Int).SetString(modp1536, 16)
+	p, ok := new(big.Int).SetString(sxaes.Prime1536, 16)
 	if !ok || p.BitLen() != 1536 || !p.ProbablyPrime(20) {
-		t.Fatal("modp1536 is not a 1536-bit prime")
+		t.Fatal("Prime1536 is not a 1536-bit prime")
 	}
 	// A safe prime: (p-1)/2 is prime too.
 	q := new(big.Int).Rsh(p, 1)
 	if !q.ProbablyPrime(20) {
-		t.Fatal("modp1536 is not a safe prime")
+		t.Fatal("Prime1536 is not a safe prime")
 	}
 }
 
@@ -31,7 +32,7 @@ type gcrSide struct {
 }
 
 func newGcrSide(t *testing.T) *gcrSide {
-	p, _ := new(big.Int).SetString(modp1536, 16)
+	p, _ := new(big.Int).SetString(sxaes.Prime1536, 16)
 	priv, err := rand.Int(rand.Reader, new(big.Int).Sub(p, big.NewInt(2)))
 	if err != nil {
 		t.Fatal(err)
@@ -41,13 +42,13 @@ func newGcrSide(t *testing.T) *gcrSide {
 }
 
 func (g *gcrSide) message() string {
-	return formatExchange(map[string][]byte{"public": g.pub.Bytes()})
+	return sxaes.Format(map[string][]byte{"public": g.pub.Bytes()})
 }
 
 // open derives the key from the prompter's message and decrypts its secret.
 func (g *gcrSide) open(t *testing.T, msg string) []byte {
 	t.Helper()
-	f, err := parseExchange(msg)
+	f, err := sxaes.Parse(msg)
 	if err != nil {
 		t.Fatal(err)
 	}
