@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/moneypenny-go/keyring/internal/filelock"
 	"github.com/moneypenny-go/keyring/secret"
 )
 
@@ -41,14 +42,14 @@ func acquire(ctx context.Context, done <-chan struct{}, path string) (release fu
 		return nil, fmt.Errorf("lock file %s is not a regular file; refusing to use it", lockPath(path))
 	}
 	for {
-		ok, err := tryLock(f)
+		ok, err := filelock.TryLock(f)
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("lock %s: %w", lockPath(path), err)
 		}
 		if ok {
 			removeStaleTemps(path)
-			return func() { _ = unlockFile(f); f.Close() }, nil
+			return func() { _ = filelock.Unlock(f); f.Close() }, nil
 		}
 		select {
 		case <-ctx.Done():

@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/moneypenny-go/keyring/filekeyring"
+	"github.com/moneypenny-go/keyring/internal/filelock"
 	"github.com/moneypenny-go/keyring/rotation"
 	"github.com/moneypenny-go/keyring/secret"
 )
@@ -87,7 +88,7 @@ func (s *Store) lock(ctx context.Context) (unlock func(), err error) {
 		return nil, fmt.Errorf("filestore: %w", err)
 	}
 	for {
-		ok, err := tryLock(f)
+		ok, err := filelock.TryLock(f)
 		if err != nil {
 			f.Close()
 			s.mu.Unlock()
@@ -95,7 +96,7 @@ func (s *Store) lock(ctx context.Context) (unlock func(), err error) {
 		}
 		if ok {
 			return func() {
-				unlockFile(f)
+				filelock.Unlock(f)
 				f.Close()
 				s.mu.Unlock()
 			}, nil

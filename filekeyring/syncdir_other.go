@@ -1,0 +1,5 @@
+//go:build !unix && !windows
+
+package filekeyring
+
+func syncDir(string) error { return nil }
