@@ -30,6 +30,10 @@ type contents struct {
 	// search and dropped with the contents: any change makes new contents.
 	index    map[string][]int
 	searched bool
+	// byID maps item IDs to items, built by the first lookup by ID and
+	// dropped with the contents like index, so that touching every item
+	// of a large keyring through its handle costs linear time.
+	byID map[string]*stored
 }
 
 // stored is one item as it sits in the file.
@@ -154,7 +158,7 @@ func (c *contents) encode() []byte {
 func (c *contents) clone() *contents {
 	n := *c
 	n.items = append([]*stored(nil), c.items...)
-	n.index, n.searched = nil, false
+	n.index, n.searched, n.byID = nil, false, nil
 	return &n
 }
 
@@ -223,20 +227,6 @@ func (s *stored) matches(query []gvariant.BytesPair) bool {
 			}
 		}
 		if !found {
-			return false
-		}
-	}
-	return true
-}
-
-// sameAttributes is libsecret's replace test: exactly the same names and
-// hashes (g_variant_equal on the sorted dictionaries).
-func (s *stored) sameAttributes(hashed []gvariant.BytesPair) bool {
-	if len(s.hashed) != len(hashed) {
-		return false
-	}
-	for i := range hashed {
-		if s.hashed[i].Name != hashed[i].Name || !bytes.Equal(s.hashed[i].Value, hashed[i].Value) {
 			return false
 		}
 	}

@@ -77,6 +77,13 @@ func (k *Keyring) store(ctx context.Context, recs []Record, replace []bool) (ids
 	err = k.update(ctx, func(c *contents) (bool, error) {
 		ids, added, replaced = nil, 0, 0
 		now := k.now()
+		// Items by attribute set, built once: a batch of replacing stores
+		// (an import) costs linear time, not a scan and copy of the whole
+		// keyring per record. Replaced items are dropped in one pass at
+		// the end, which leaves the others in file order as before.
+		var bySet map[string][]*stored
+		var dropped map[*stored]bool
+		var key []byte
 		for i, r := range recs {
 			d := &decrypted{attrs: r.Attributes.Clone(), label: r.Label, created: now, modified: now, secret: r.Secret.Bytes()}
 			if !r.Created.IsZero() {
@@ -88,21 +95,33 @@ func (k *Keyring) store(ctx context.Context, recs []Record, replace []bool) (ids
 			hashed := hashAttributes(k.key, d.attrs)
 			var id string
 			if replace[i] {
+				if bySet == nil {
+					bySet = make(map[string][]*stored, len(c.items))
+					dropped = make(map[*stored]bool)
+					for _, o := range c.items {
+						key = attributeSetKey(key[:0], o.hashed)
+						bySet[string(key)] = append(bySet[string(key)], o)
+					}
+				}
+				key = attributeSetKey(key[:0], hashed)
 				// Drop every item with exactly these attributes; the new one
 				// takes the first one's identity and creation time. A
 				// corrupt item is not replaced: its hashes may be another
 				// item's (see integrity.go).
-				kept := c.items[:0:0]
 				var oldest *stored
-				for _, o := range c.items {
-					if o.sameAttributes(hashed) && o.valid(k.key) {
-						if oldest == nil {
-							oldest = o
-						}
+				same := bySet[string(key)]
+				kept := same[:0]
+				for _, o := range same {
+					if !o.valid(k.key) {
+						kept = append(kept, o)
 						continue
 					}
-					kept = append(kept, o)
+					if oldest == nil {
+						oldest = o
+					}
+					dropped[o] = true
 				}
+				bySet[string(key)] = kept
 				if oldest != nil {
 					replaced++
 					id = oldest.id
@@ -114,7 +133,6 @@ func (k *Keyring) store(ctx context.Context, recs []Record, replace []bool) (ids
 						d.created = prev.created
 					}
 				}
-				c.items = kept
 			}
 			s, err := encryptHashed(k.key, d, hashed)
 			if err != nil {
@@ -126,8 +144,22 @@ func (k *Keyring) store(ctx context.Context, recs []Record, replace []bool) (ids
 				added++
 			}
 			c.items = append(c.items, s)
+			if bySet != nil {
+				key = attributeSetKey(key[:0], hashed)
+				bySet[string(key)] = append(bySet[string(key)], s)
+			}
 			ids = append(ids, s.id)
 			c.usage++
+		}
+		if len(dropped) > 0 {
+			kept := c.items[:0]
+			for _, s := range c.items {
+				if !dropped[s] {
+					kept = append(kept, s)
+				}
+			}
+			clear(c.items[len(kept):])
+			c.items = kept
 		}
 		c.modified = now
 		return true, nil

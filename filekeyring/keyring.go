@@ -255,9 +255,10 @@ func (k *Keyring) carryIDs(old, c *contents) (work int) {
 }
 
 // attributeSetKey appends an encoding of hashed to dst under which two
-// sets are equal exactly when sameAttributes says so: each name, its nul
-// (names are GVariant strings and hold none), the value's length and the
-// value.
+// sets are equal exactly when they have the same names and hashes, which is
+// libsecret's replace test (g_variant_equal on the sorted dictionaries):
+// each name, its nul (names are GVariant strings and hold none), the
+// value's length and the value.
 func attributeSetKey(dst []byte, hashed []gvariant.BytesPair) []byte {
 	for _, h := range hashed {
 		dst = append(dst, h.Name...)
@@ -644,12 +645,14 @@ func (k *Keyring) anyOK() bool {
 }
 
 func (k *Keyring) find(id string) *stored {
-	for _, s := range k.c.items {
-		if s.id == id {
-			return s
+	c := k.c
+	if c.byID == nil {
+		c.byID = make(map[string]*stored, len(c.items))
+		for _, s := range c.items {
+			c.byID[s.id] = s
 		}
 	}
-	return nil
+	return c.byID[id]
 }
 
 func (k *Keyring) now() uint64 { return uint64(k.opts.now()) }
