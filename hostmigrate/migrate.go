@@ -141,7 +141,9 @@ func find(ctx context.Context, host *dbusservice.Service, queries []secret.Attri
 func describe(ctx context.Context, it *dbusservice.Item) Entry {
 	e := Entry{HostPath: string(it.Path())}
 	e.Label, _ = it.Label(ctx)
-	e.Attributes, _ = it.Attributes(ctx)
+	if attrs, err := it.Attributes(ctx); err == nil {
+		e.Attributes = ownAttributes(attrs, e.Label)
+	}
 	return e
 }
 
@@ -187,9 +189,11 @@ func readItem(ctx context.Context, it *dbusservice.Item, v *secret.Value) (*cand
 	if c.entry.Label, err = it.Label(ctx); err != nil {
 		return nil, err
 	}
-	if c.entry.Attributes, err = it.Attributes(ctx); err != nil {
+	attrs, err := it.Attributes(ctx)
+	if err != nil {
 		return nil, err
 	}
+	c.entry.Attributes = ownAttributes(attrs, c.entry.Label)
 	if c.created, err = it.Created(ctx); err != nil {
 		return nil, err
 	}
