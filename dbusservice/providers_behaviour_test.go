@@ -84,6 +84,13 @@ func TestProviderLockedNeverLooksEmpty(t *testing.T) {
 				t.Fatalf("search of a locked collection: %d items, %v; want the item or ErrLocked", len(items), err)
 			}
 		}
+		// The service-wide search too (hostmigrate's): KeePassXC's
+		// answered nothing, unlocked or locked.
+		if u, l, err := noAuto.svc.SearchItems(ctx, attrs); !errors.Is(err, secret.ErrLocked) {
+			if err != nil || len(u)+len(l) != 1 {
+				t.Fatalf("Service.SearchItems of a locked collection: %d unlocked, %d locked, %v; want the item or ErrLocked", len(u), len(l), err)
+			}
+		}
 		locked := noAuto.svc.Item(it.Path())
 		if v, err := locked.Secret(ctx); !errors.Is(err, secret.ErrLocked) {
 			t.Fatalf("Secret of a locked item: %d bytes, %v; want ErrLocked", v.Len(), err)

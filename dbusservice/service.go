@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -283,15 +284,39 @@ func (s *Service) CreateCollection(ctx context.Context, label, alias string) (*C
 
 // SearchItems finds items in every collection whose attributes contain
 // attrs (an empty set matches every item: it reads each collection's Items,
-// since KeePassXC and kwalletd do not match every item for it). Items in locked collections come
-// back separately: their secrets cannot be read until Unlock.
+// since KeePassXC and kwalletd do not match every item for it). Items in
+// locked collections come back separately: their secrets cannot be read
+// until Unlock. A locked collection that hides its items (a locked
+// KeePassXC database) is unlocked first when auto-unlock is on and is
+// secret.ErrLocked otherwise, never a search that silently skipped it.
 func (s *Service) SearchItems(ctx context.Context, attrs secret.Attributes) (unlocked, locked []*Item, err error) {
 	if err := checkAttributes(attrs); err != nil {
 		return nil, nil, err
 	}
+	search := s.searchOnce
 	if len(attrs) == 0 {
-		return s.allItems(ctx)
+		search = func(ctx context.Context, _ secret.Attributes) ([]*Item, []*Item, error) { return s.allItems(ctx) }
 	}
+	unlocked, locked, err = search(ctx, attrs)
+	if err != nil {
+		return nil, nil, err
+	}
+	hiding, err := s.hidingCollections(ctx, unlocked, locked)
+	if err != nil || len(hiding) == 0 {
+		return unlocked, locked, err
+	}
+	for _, c := range hiding {
+		if !s.o.autoUnlock {
+			return nil, nil, fmt.Errorf("dbusservice: collection %s is locked and shows no items until unlocked: %w", c.path, secret.ErrLocked)
+		}
+		if err := s.unlockOne(ctx, c.path, ifaceCollection, "collection"); err != nil {
+			return nil, nil, err
+		}
+	}
+	return search(ctx, attrs)
+}
+
+func (s *Service) searchOnce(ctx context.Context, attrs secret.Attributes) (unlocked, locked []*Item, err error) {
 	body, err := s.call(ctx, servicePath, ifaceService+".SearchItems", attrMap(attrs))
 	if err != nil {
 		return nil, nil, err
@@ -302,6 +327,36 @@ func (s *Service) SearchItems(ctx context.Context, attrs secret.Attributes) (unl
 		return nil, nil, malformed("SearchItems", "(ao, ao)")
 	}
 	return s.items(u), s.items(l), nil
+}
+
+// hidingCollections are the collections a search found nothing in that
+// hide their items while locked (see hidesItems). A collection with a
+// result lists its items, locked or not, and is not asked.
+func (s *Service) hidingCollections(ctx context.Context, found ...[]*Item) ([]*Collection, error) {
+	colls, err := s.Collections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var hiding []*Collection
+	for _, c := range colls {
+		prefix := string(c.path) + "/"
+		if slices.ContainsFunc(found, func(items []*Item) bool {
+			return slices.ContainsFunc(items, func(it *Item) bool { return strings.HasPrefix(string(it.path), prefix) })
+		}) {
+			continue
+		}
+		hidden, err := c.hidesItems(ctx)
+		if isNotFound(err) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		if hidden {
+			hiding = append(hiding, c)
+		}
+	}
+	return hiding, nil
 }
 
 // allItems is SearchItems for the empty query: every collection's Items

@@ -471,3 +471,34 @@ func TestImportFileV0(t *testing.T) {
 		t.Errorf("libsecret reads %q", got)
 	}
 }
+
+// TestLockedHostHidesItems locks KeePassXC's database, which then answers
+// every search with nothing: without a way to unlock it (auto-unlock off
+// here; KeePassXC's unlock prompt is a GUI dialog) the migration, dry run
+// included, fails with ErrLocked instead of reporting nothing to move, and
+// nothing is written or deleted.
+func TestLockedHostHidesItems(t *testing.T) {
+	h := startHost(t, testpeer.KeePassXCProvider)
+	ctx := ctxT(t)
+	h.store("Hidden", "sh", "app", "mp-hidden")
+	h.lock()
+	svc, err := dbusservice.Connect(ctx, dbusservice.WithAddress(h.bus.Address), dbusservice.WithAutoUnlock(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Close() })
+	dst := openDst(t, filepath.Join(t.TempDir(), "k.keyring"))
+	for _, dry := range []bool{true, false} {
+		rep, err := Migrate(ctx, svc, dst, []secret.Attributes{{"app": "mp-hidden"}}, Options{DryRun: dry})
+		if !errors.Is(err, secret.ErrLocked) {
+			t.Fatalf("dry run %v of a locked KeePassXC database: %+v, %v; want ErrLocked", dry, rep, err)
+		}
+	}
+	if n := len(records(t, dst)); n != 0 {
+		t.Fatalf("%d records written", n)
+	}
+	h.ss.KeePassXC.Unlock(t)
+	if h.lookup("app", "mp-hidden") != "sh" {
+		t.Fatal("the host item is gone")
+	}
+}
