@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/moneypenny-go/keyring/internal/testpeer"
 )
 
 // TestRunForwardsSignals: SIGTERM to moneypenny reaches the child, which
@@ -50,10 +52,7 @@ func TestRunForwardsSignals(t *testing.T) {
 // TestRunKeepsTheTerminal: on a terminal (a pty from script(1)) the child
 // gets the terminal itself, not a pipe, so interactive programs work.
 func TestRunKeepsTheTerminal(t *testing.T) {
-	scriptPath, err := exec.LookPath("script")
-	if err != nil {
-		t.Skip("script(1) is not installed (util-linux)")
-	}
+	scriptPath := testpeer.Need(t, "script")[0] // util-linux: under CI=true, missing fails
 	env := fileEnv(t, filepath.Join(t.TempDir(), "k.keyring"), "pw")
 	inner := moneypennyBin + ` run -- sh -c 'test -t 0 && test -t 1 && test -t 2 && echo child-has-tty'`
 	cmd := exec.Command(scriptPath, "-qec", inner, "/dev/null")
@@ -67,10 +66,7 @@ func TestRunKeepsTheTerminal(t *testing.T) {
 // TestVaultSetPromptsHidden: on a terminal, vault set asks for the secret
 // by path with echo off; the typed value never shows.
 func TestVaultSetPromptsHidden(t *testing.T) {
-	scriptPath, err := exec.LookPath("script")
-	if err != nil {
-		t.Skip("script(1) is not installed (util-linux)")
-	}
+	scriptPath := testpeer.Need(t, "script")[0] // util-linux: under CI=true, missing fails
 	env := fileEnv(t, filepath.Join(t.TempDir(), "k.keyring"), "pw")
 	cmd := exec.Command(scriptPath, "-qec", moneypennyBin+" vault set global/typed", "/dev/null")
 	cmd.Env = env
