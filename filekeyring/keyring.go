@@ -571,6 +571,18 @@ func (k *Keyring) update(ctx context.Context, change func(c *contents) (changed 
 			attempt-- // waiting for libsecret is not a failed attempt; ctx bounds it
 			continue
 		}
+		// What we install is described by its own descriptor, taken before
+		// the rename (which changes none of what a stamp compares): a stat
+		// of the path afterwards could already see a later writer's file.
+		fi, err := tmpFile.Stat()
+		if err != nil {
+			discard()
+			return k.fail("%w", err)
+		}
+		after := stamp{info: fi}
+		if openBlocksRename {
+			tmpFile.Close()
+		}
 		displaced, err := install(tmp, target)
 		if errors.Is(err, errRaced) {
 			discard()
@@ -580,14 +592,6 @@ func (k *Keyring) update(ctx context.Context, change func(c *contents) (changed 
 			discard()
 			return k.fail("write: %w", readOnlyFS(err))
 		}
-		// What we installed is described by its own descriptor: a stat of
-		// the path now could already see a later writer's file.
-		fi, err := tmpFile.Stat()
-		if err != nil {
-			tmpFile.Close()
-			return k.fail("%w", err)
-		}
-		after := stamp{info: fi}
 		if err := syncDir(dir); err != nil {
 			tmpFile.Close()
 			return k.fail("write: %w", err)

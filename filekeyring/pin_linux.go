@@ -26,3 +26,6 @@ func keepOpen(f *os.File) *os.File {
 	f.Close()
 	return ro
 }
+
+// openBlocksRename: a file that is open can be renamed here.
+const openBlocksRename = false

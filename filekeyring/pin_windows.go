@@ -12,3 +12,8 @@ func keepOpen(f *os.File) *os.File {
 	}
 	return nil
 }
+
+// openBlocksRename: Go opens files without FILE_SHARE_DELETE, so on Windows
+// a file cannot be renamed while it is open; the temporary file is closed
+// before it is installed.
+const openBlocksRename = true
