@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/moneypenny-go/keyring/internal/eventqueue"
 	"github.com/moneypenny-go/keyring/secret"
 )
 
@@ -18,56 +18,11 @@ import (
 // track after the first change.
 type watchState struct {
 	fs   *fsnotify.Watcher
-	subs map[*subscriber]bool
+	subs map[*eventqueue.Queue]bool
 	done chan struct{}
 	// names are the paths whose events matter: the keyring's, and a
 	// symbolic link's target, which may live in another directory.
 	names map[string]bool
-}
-
-// subscriber queues events without bound so that a slow reader never
-// blocks a write or loses an event.
-type subscriber struct {
-	mu    sync.Mutex
-	queue []secret.Event
-	wake  chan struct{}
-	out   chan secret.Event
-}
-
-func (s *subscriber) push(evs []secret.Event) {
-	s.mu.Lock()
-	s.queue = append(s.queue, evs...)
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (s *subscriber) run(ctx context.Context, stop <-chan struct{}) {
-	defer close(s.out)
-	for {
-		s.mu.Lock()
-		q := s.queue
-		s.queue = nil
-		s.mu.Unlock()
-		for _, ev := range q {
-			select {
-			case s.out <- ev:
-			case <-ctx.Done():
-				return
-			case <-stop:
-				return
-			}
-		}
-		select {
-		case <-s.wake:
-		case <-ctx.Done():
-			return
-		case <-stop:
-			return
-		}
-	}
 }
 
 // Watch delivers an event for every item created, changed or deleted, by
@@ -84,18 +39,18 @@ func (k *Keyring) Watch(ctx context.Context) (<-chan secret.Event, error) {
 			return nil, err
 		}
 	}
-	s := &subscriber{wake: make(chan struct{}, 1), out: make(chan secret.Event)}
+	s := eventqueue.New()
 	k.watch.subs[s] = true
 	done := k.watch.done
 	go func() {
-		s.run(ctx, done)
+		s.Run(ctx, done)
 		k.mu.Lock()
 		if k.watch != nil {
 			delete(k.watch.subs, s)
 		}
 		k.mu.Unlock()
 	}()
-	return s.out, nil
+	return s.Out(), nil
 }
 
 func (k *Keyring) startWatch() error {
@@ -124,7 +79,7 @@ func (k *Keyring) startWatch() error {
 			}
 		}
 	}
-	k.watch = &watchState{fs: w, subs: map[*subscriber]bool{}, done: make(chan struct{}), names: names}
+	k.watch = &watchState{fs: w, subs: map[*eventqueue.Queue]bool{}, done: make(chan struct{}), names: names}
 	go k.watchLoop(k.watch)
 	return nil
 }
@@ -196,6 +151,6 @@ func (k *Keyring) notify(old, new *contents) {
 		return
 	}
 	for s := range k.watch.subs {
-		s.push(evs)
+		s.Push(evs)
 	}
 }

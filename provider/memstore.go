@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/moneypenny-go/keyring/internal/eventqueue"
 	"github.com/moneypenny-go/keyring/secret"
 )
 
@@ -228,15 +229,15 @@ func (m *MemoryStore) Watch(ctx context.Context) (<-chan secret.Event, error) {
 	if err := m.usable(ctx, false); err != nil {
 		return nil, err
 	}
-	s := &memSub{out: make(chan secret.Event), wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &memSub{Queue: eventqueue.New(), done: make(chan struct{})}
 	m.subs[s] = struct{}{}
 	go func() {
-		s.run(ctx)
+		s.Run(ctx, s.done)
 		m.mu.Lock()
 		delete(m.subs, s)
 		m.mu.Unlock()
 	}()
-	return s.out, nil
+	return s.Out(), nil
 }
 
 // notify queues events for every subscriber; m.mu is held.
@@ -245,57 +246,19 @@ func (m *MemoryStore) notify(evs []secret.Event) {
 		return
 	}
 	for s := range m.subs {
-		s.push(evs)
+		s.Push(evs)
 	}
 }
 
-// memSub queues without bound, so a slow reader never blocks a write.
+// memSub is one Watch reader: its queue, and done, closed by stop when the
+// store is closed.
 type memSub struct {
-	mu       sync.Mutex
-	queue    []secret.Event
-	out      chan secret.Event
-	wake     chan struct{}
+	*eventqueue.Queue
 	done     chan struct{}
 	stopOnce sync.Once
 }
 
-func (s *memSub) push(evs []secret.Event) {
-	s.mu.Lock()
-	s.queue = append(s.queue, evs...)
-	s.mu.Unlock()
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
-}
-
 func (s *memSub) stop() { s.stopOnce.Do(func() { close(s.done) }) }
-
-func (s *memSub) run(ctx context.Context) {
-	defer close(s.out)
-	for {
-		s.mu.Lock()
-		q := s.queue
-		s.queue = nil
-		s.mu.Unlock()
-		for _, ev := range q {
-			select {
-			case s.out <- ev:
-			case <-ctx.Done():
-				return
-			case <-s.done:
-				return
-			}
-		}
-		select {
-		case <-s.wake:
-		case <-ctx.Done():
-			return
-		case <-s.done:
-			return
-		}
-	}
-}
 
 // memItem is a handle on one record of a MemoryStore.
 type memItem struct {
