@@ -9,6 +9,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/moneypenny-go/keyring/internal/dhsession"
 	"github.com/moneypenny-go/keyring/secret"
 )
 
@@ -57,6 +58,8 @@ type Server struct {
 	serial   uint64
 	lostOnce sync.Once
 	portal   bool // ExportPortal ran
+	// spare is the DH key pair of the next OpenSession, generated ahead.
+	spare *dhsession.Spare
 }
 
 // New exports the Secret Service objects on conn. They answer at once, but
@@ -69,14 +72,17 @@ func New(conn *dbus.Conn, o Options) (*Server, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Server{conn: conn, o: o, ctx: ctx, stop: stop, lost: make(chan struct{}),
 		colls: map[string]*collection{}, aliases: map[string]string{},
-		sessions: map[string]*session{}, prompts: map[string]*prompt{}}
+		sessions: map[string]*session{}, prompts: map[string]*prompt{},
+		spare: dhsession.NewSpare(dhsession.Oakley1024())}
 	if err := s.export(); err != nil {
 		stop()
+		s.spare.Close()
 		return nil, err
 	}
 	if err := s.watchPeers(); err != nil {
 		s.unexport()
 		stop()
+		s.spare.Close()
 		return nil, err
 	}
 	return s, nil
@@ -194,6 +200,7 @@ func (s *Server) Close() error {
 	for _, ss := range sessions {
 		ss.close()
 	}
+	s.spare.Close()
 	s.unexport()
 	s.stop()
 	var first error

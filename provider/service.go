@@ -101,7 +101,7 @@ func (s *Server) openSession(owner, algorithm string, input dbus.Variant) (dbus.
 		}
 		var ours []byte
 		var err error
-		if ss, ours, err = newDHSession("", owner, pub); err != nil {
+		if ss, ours, err = newDHSession("", owner, pub, s.spare); err != nil {
 			return out, noPath, invalidArgs("invalid public key")
 		}
 		out = dbus.MakeVariant(ours)

@@ -33,39 +33,91 @@ type wireSecret struct {
 type session struct {
 	path  dbus.ObjectPath
 	owner string
+	// ready is closed once a DH session's keys are derived (nil for
+	// plain): OpenSession answers with the public key at once and the
+	// shared secret is computed while the client makes its next calls.
+	ready chan struct{}
 
 	mu     sync.Mutex
 	plain  bool
 	cipher *dhsession.Cipher
 	alt    *dhsession.Cipher // nil unless the unpadded key differs
+	keyErr error             // why the keys could not be derived
 	closed bool
 }
 
 var errSessionClosed = errors.New("session closed")
 
-func newDHSession(path dbus.ObjectPath, owner string, clientKey []byte) (*session, []byte, error) {
-	priv, err := dhsession.GenerateKey(dhsession.Oakley1024(), nil)
+// newDHSession checks the client's public key and answers with a key pair
+// from spare; the shared secret, the half of the exchange that depends on
+// the client, is derived in the background, and encode and decode wait for
+// it. Once it is done the spare is refilled, so the next OpenSession finds
+// its key pair ready too.
+func newDHSession(path dbus.ObjectPath, owner string, clientKey []byte, spare *dhsession.Spare) (*session, []byte, error) {
+	if err := dhsession.Oakley1024().CheckPeerKey(clientKey); err != nil {
+		return nil, nil, err
+	}
+	priv, err := spare.Take()
 	if err != nil {
 		return nil, nil, err
 	}
-	defer priv.Wipe()
+	pub := priv.PublicKey()
+	ss := &session{path: path, owner: owner, ready: make(chan struct{})}
+	clientKey = append([]byte(nil), clientKey...)
+	go func() {
+		defer spare.Refill()
+		defer close(ss.ready)
+		cipher, alt, err := deriveCiphers(priv, clientKey)
+		priv.Wipe()
+		ss.mu.Lock()
+		defer ss.mu.Unlock()
+		if ss.closed {
+			cipher.Wipe()
+			alt.Wipe()
+			return
+		}
+		ss.cipher, ss.alt, ss.keyErr = cipher, alt, err
+	}()
+	return ss, pub, nil
+}
+
+// deriveCiphers makes the session's cipher, and the one of a client that
+// hashes the shared secret unpadded when that key differs.
+func deriveCiphers(priv *dhsession.PrivateKey, clientKey []byte) (cipher, alt *dhsession.Cipher, err error) {
 	padded, unpadded, err := priv.SharedKeys(clientKey)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer secret.Wipe(padded)
 	defer secret.Wipe(unpadded)
-	ss := &session{path: path, owner: owner}
-	if ss.cipher, err = dhsession.NewCipher(padded); err != nil {
+	if cipher, err = dhsession.NewCipher(padded); err != nil {
 		return nil, nil, err
 	}
 	if unpadded != nil {
-		if ss.alt, err = dhsession.NewCipher(unpadded); err != nil {
-			ss.cipher.Wipe()
+		if alt, err = dhsession.NewCipher(unpadded); err != nil {
+			cipher.Wipe()
 			return nil, nil, err
 		}
 	}
-	return ss, priv.PublicKey(), nil
+	return cipher, alt, nil
+}
+
+// lock waits for the session's keys and locks it; it fails when the session
+// is closed or its keys could not be derived.
+func (ss *session) lock() error {
+	if ss.ready != nil {
+		<-ss.ready
+	}
+	ss.mu.Lock()
+	if ss.closed {
+		ss.mu.Unlock()
+		return errSessionClosed
+	}
+	if ss.keyErr != nil {
+		ss.mu.Unlock()
+		return ss.keyErr
+	}
+	return nil
 }
 
 // close wipes the keys; encode and decode fail afterwards.
@@ -85,11 +137,10 @@ func (ss *session) close() {
 // random supplies the IV (crypto/rand when nil): GetSecrets reads the IVs of
 // a whole batch at once.
 func (ss *session) encode(random io.Reader, plaintext []byte, contentType string) (wireSecret, error) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	if ss.closed {
-		return wireSecret{}, errSessionClosed
+	if err := ss.lock(); err != nil {
+		return wireSecret{}, err
 	}
+	defer ss.mu.Unlock()
 	ws := wireSecret{Session: ss.path, Parameters: []byte{}, ContentType: contentType}
 	if ss.plain {
 		ws.Value = append([]byte{}, plaintext...)
@@ -105,11 +156,10 @@ func (ss *session) encode(random io.Reader, plaintext []byte, contentType string
 
 // decode opens a secret the client sent. The result is a new buffer.
 func (ss *session) decode(ws wireSecret) ([]byte, error) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	if ss.closed {
-		return nil, errSessionClosed
+	if err := ss.lock(); err != nil {
+		return nil, err
 	}
+	defer ss.mu.Unlock()
 	if ss.plain {
 		return append([]byte{}, ws.Value...), nil
 	}

@@ -53,6 +53,16 @@ func NewGroup(primeHex string, generator int64) (*Group, error) {
 // pad returns n as exactly g.Size big-endian bytes.
 func (g *Group) pad(n *big.Int) []byte { return n.FillBytes(make([]byte, g.Size)) }
 
+// CheckPeerKey reports whether a client's public key is one SharedKeys
+// accepts: at most Size bytes, holding a value y with 1 < y < p-1. A service
+// can refuse a bad key at once and derive the shared secret later.
+func (g *Group) CheckPeerKey(peer []byte) error {
+	if len(peer) > g.Size || !g.validPeer(new(big.Int).SetBytes(peer)) {
+		return fmt.Errorf("dhsession: peer public key (%d bytes) is not a valid group element: %w", len(peer), secret.ErrCorrupt)
+	}
+	return nil
+}
+
 // validPeer reports whether 1 < y < p-1: the values 0, 1 and p-1 (and
 // anything outside the group) would force the shared secret into a tiny
 // subgroup that an attacker could guess.

@@ -121,10 +121,10 @@ func wipeInt(n *big.Int) {
 // go-keychain and of pass-secret-service); it is nil when Z has no leading
 // zero byte, that is, in about 255 sessions of 256, where the two agree.
 func (k *PrivateKey) SharedKeys(peer []byte) (padded, unpadded []byte, err error) {
-	y := new(big.Int).SetBytes(peer)
-	if len(peer) > k.group.Size || !k.group.validPeer(y) {
-		return nil, nil, fmt.Errorf("dhsession: peer public key (%d bytes) is not a valid group element: %w", len(peer), secret.ErrCorrupt)
+	if err := k.group.CheckPeerKey(peer); err != nil {
+		return nil, nil, err
 	}
+	y := new(big.Int).SetBytes(peer)
 	z := new(big.Int).Exp(y, k.x, k.group.P)
 	ikm := k.group.pad(z)
 	defer secret.Wipe(ikm)
