@@ -355,3 +355,34 @@ func TestSharedKeysBothForms(t *testing.T) {
 		t.Fatalf("degenerate key: %v", err)
 	}
 }
+
+// TestExpAgreesWithMathBig: the constant-time exponentiation gives what
+// math/big's does, for random exponents, short ones and edge bases.
+func TestExpAgreesWithMathBig(t *testing.T) {
+	g := Oakley1024()
+	pMinus2 := new(big.Int).Sub(g.P, big.NewInt(2))
+	for i := range 40 {
+		x, err := rand.Int(rand.Reader, g.P)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%4 == 1 {
+			x.Rsh(x, 900) // a short exponent
+		}
+		base := g.G
+		switch i % 3 {
+		case 1:
+			base, _ = rand.Int(rand.Reader, g.P)
+		case 2:
+			base = pMinus2
+		}
+		got, err := g.exp(base, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := new(big.Int).Exp(base, x, g.P).FillBytes(make([]byte, g.Size))
+		if !bytes.Equal(got, want) {
+			t.Fatalf("exp %d disagrees with math/big", i)
+		}
+	}
+}

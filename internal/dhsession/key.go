@@ -43,7 +43,12 @@ func NewPrivateKey(g *Group, x *big.Int) (*PrivateKey, error) {
 		return nil, fmt.Errorf("dhsession: private exponent out of range: %w", secret.ErrInvalidArgument)
 	}
 	k := &PrivateKey{group: g, x: new(big.Int).Set(x)}
-	k.pub = g.pad(new(big.Int).Exp(g.G, k.x, g.P))
+	pub, err := g.exp(g.G, k.x)
+	if err != nil {
+		k.Wipe()
+		return nil, err
+	}
+	k.pub = pub
 	return k, nil
 }
 
@@ -83,9 +88,10 @@ func (k *PrivateKey) sharedKey(peer []byte) ([]byte, bool, error) {
 	if len(significant) > k.group.Size || !k.group.validPeer(y) {
 		return nil, false, fmt.Errorf("dhsession: peer public key (%d bytes) is not a valid group element: %w", len(peer), secret.ErrCorrupt)
 	}
-	z := new(big.Int).Exp(y, k.x, k.group.P)
-	ikm := k.group.pad(z)
-	wipeInt(z)
+	ikm, err := k.group.exp(y, k.x)
+	if err != nil {
+		return nil, false, err
+	}
 	defer secret.Wipe(ikm)
 	key, err := hkdf.Key(sha256.New, ikm, nil, "", KeySize)
 	if err != nil {
@@ -124,11 +130,11 @@ func (k *PrivateKey) SharedKeys(peer []byte) (padded, unpadded []byte, err error
 	if err := k.group.CheckPeerKey(peer); err != nil {
 		return nil, nil, err
 	}
-	y := new(big.Int).SetBytes(peer)
-	z := new(big.Int).Exp(y, k.x, k.group.P)
-	ikm := k.group.pad(z)
+	ikm, err := k.group.exp(new(big.Int).SetBytes(peer), k.x)
+	if err != nil {
+		return nil, nil, err
+	}
 	defer secret.Wipe(ikm)
-	defer wipeInt(z)
 	padded, err = hkdf.Key(sha256.New, ikm, nil, "", KeySize)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dhsession: hkdf: %w", err)
@@ -136,7 +142,10 @@ func (k *PrivateKey) SharedKeys(peer []byte) (padded, unpadded []byte, err error
 	if ikm[0] != 0 {
 		return padded, nil, nil
 	}
-	short := ikm[len(ikm)-(z.BitLen()+7)/8:]
+	short := ikm
+	for len(short) > 0 && short[0] == 0 {
+		short = short[1:]
+	}
 	unpadded, err = hkdf.Key(sha256.New, short, nil, "", KeySize)
 	if err != nil {
 		secret.Wipe(padded)
