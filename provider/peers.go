@@ -8,9 +8,14 @@ import (
 // sessions are closed (keys wiped) and its prompts are cancelled and
 // removed, so nothing it opened outlives it. It also notices when another
 // service takes org.freedesktop.secrets over.
+//
+// The rule matches names losing their owner only (arg2, the new owner, is
+// empty): the bus does not wake the service for every client that joins,
+// as secret-tool does once per lookup.
 func (s *Server) watchPeers() error {
 	if err := s.conn.AddMatchSignal(dbus.WithMatchSender("org.freedesktop.DBus"),
-		dbus.WithMatchInterface("org.freedesktop.DBus"), dbus.WithMatchMember("NameOwnerChanged")); err != nil {
+		dbus.WithMatchInterface("org.freedesktop.DBus"), dbus.WithMatchMember("NameOwnerChanged"),
+		dbus.WithMatchArg(2, "")); err != nil {
 		return err
 	}
 	if err := s.conn.AddMatchSignal(dbus.WithMatchSender("org.freedesktop.DBus"),
