@@ -58,8 +58,10 @@ type Server struct {
 	serial   uint64
 	lostOnce sync.Once
 	portal   bool // ExportPortal ran
-	// spare is the DH key pair of the next OpenSession, generated ahead.
-	spare *dhsession.Spare
+	// spare is the DH key pair of the next OpenSession, generated ahead;
+	// refillDelay bounds how long an open session defers its replacement.
+	spare       *dhsession.Spare
+	refillDelay time.Duration
 }
 
 // New exports the Secret Service objects on conn. They answer at once, but
@@ -73,7 +75,7 @@ func New(conn *dbus.Conn, o Options) (*Server, error) {
 	s := &Server{conn: conn, o: o, ctx: ctx, stop: stop, lost: make(chan struct{}),
 		colls: map[string]*collection{}, aliases: map[string]string{},
 		sessions: map[string]*session{}, prompts: map[string]*prompt{},
-		spare: dhsession.NewSpare(dhsession.Oakley1024())}
+		spare: dhsession.NewSpare(dhsession.Oakley1024()), refillDelay: refillDelay}
 	if err := s.export(); err != nil {
 		stop()
 		s.spare.Close()
@@ -197,10 +199,10 @@ func (s *Server) Close() error {
 	for _, p := range prompts {
 		p.cancel()
 	}
+	s.spare.Close() // first: closing the sessions must not start a refill
 	for _, ss := range sessions {
 		ss.close()
 	}
-	s.spare.Close()
 	s.unexport()
 	s.stop()
 	var first error

@@ -99,9 +99,12 @@ func (s *Server) openSession(owner, algorithm string, input dbus.Variant) (dbus.
 		if !ok {
 			return out, noPath, invalidArgs("the input of dh-ietf1024-sha256-aes128-cbc-pkcs7 must be a variant holding ay")
 		}
+		s.mu.Lock()
+		delay := s.refillDelay
+		s.mu.Unlock()
 		var ours []byte
 		var err error
-		if ss, ours, err = newDHSession("", owner, pub, s.spare); err != nil {
+		if ss, ours, err = newDHSession("", owner, pub, s.spare, delay); err != nil {
 			return out, noPath, invalidArgs("invalid public key")
 		}
 		out = dbus.MakeVariant(ours)

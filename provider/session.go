@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
@@ -37,6 +38,8 @@ type session struct {
 	// plain): OpenSession answers with the public key at once and the
 	// shared secret is computed while the client makes its next calls.
 	ready chan struct{}
+	// refill starts the next spare key pair (once; nil for plain).
+	refill func()
 
 	mu     sync.Mutex
 	plain  bool
@@ -48,12 +51,22 @@ type session struct {
 
 var errSessionClosed = errors.New("session closed")
 
+// refillDelay is how long a session may stay open before the key pair it
+// took is replaced anyway (Server.refillDelay; tests change it).
+const refillDelay = 100 * time.Millisecond
+
 // newDHSession checks the client's public key and answers with a key pair
 // from spare; the shared secret, the half of the exchange that depends on
 // the client, is derived in the background, and encode and decode wait for
-// it. Once it is done the spare is refilled, so the next OpenSession finds
-// its key pair ready too.
-func newDHSession(path dbus.ObjectPath, owner string, clientKey []byte, spare *dhsession.Spare) (*session, []byte, error) {
+// it.
+//
+// The spare is replaced when the session closes, or delay after it opened
+// if that comes first: a client like secret-tool lookup closes its
+// session (by leaving the bus) a few milliseconds after opening it, and
+// generating the next pair while it still runs would take a core from it
+// and from the bus on a small machine; after it has gone, the next
+// client's start-up leaves a core free.
+func newDHSession(path dbus.ObjectPath, owner string, clientKey []byte, spare *dhsession.Spare, delay time.Duration) (*session, []byte, error) {
 	if err := dhsession.Oakley1024().CheckPeerKey(clientKey); err != nil {
 		return nil, nil, err
 	}
@@ -62,10 +75,10 @@ func newDHSession(path dbus.ObjectPath, owner string, clientKey []byte, spare *d
 		return nil, nil, err
 	}
 	pub := priv.PublicKey()
-	ss := &session{path: path, owner: owner, ready: make(chan struct{})}
+	ss := &session{path: path, owner: owner, ready: make(chan struct{}), refill: sync.OnceFunc(spare.Refill)}
+	time.AfterFunc(delay, ss.refill)
 	clientKey = append([]byte(nil), clientKey...)
 	go func() {
-		defer spare.Refill()
 		defer close(ss.ready)
 		cipher, alt, err := deriveCiphers(priv, clientKey)
 		priv.Wipe()
@@ -123,11 +136,14 @@ func (ss *session) lock() error {
 // close wipes the keys; encode and decode fail afterwards.
 func (ss *session) close() {
 	ss.mu.Lock()
-	defer ss.mu.Unlock()
 	ss.closed = true
 	ss.cipher.Wipe()
 	ss.alt.Wipe()
 	ss.cipher, ss.alt = nil, nil
+	ss.mu.Unlock()
+	if ss.refill != nil {
+		ss.refill()
+	}
 }
 
 // encode wraps plaintext for the client. The caller wipes plaintext; the

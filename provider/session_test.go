@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/big"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
@@ -89,7 +90,7 @@ func TestSessionClosedWhileDeriving(t *testing.T) {
 	client, err := dhsession.GenerateKey(dhsession.Oakley1024(), nil)
 	must(t, err)
 	for range 5 {
-		ss, pub, err := newDHSession("/s", ":1.1", client.PublicKey(), spare)
+		ss, pub, err := newDHSession("/s", ":1.1", client.PublicKey(), spare, time.Hour)
 		must(t, err)
 		if len(pub) != 128 {
 			t.Fatalf("public key of %d bytes", len(pub))
@@ -108,5 +109,37 @@ func TestSessionClosedWhileDeriving(t *testing.T) {
 		if _, err := ss.decode(wireSecret{Parameters: make([]byte, 16), Value: make([]byte, 16)}); !errors.Is(err, errSessionClosed) {
 			t.Fatalf("decode on a closed session: %v", err)
 		}
+	}
+}
+
+// TestSpareRefilledWhenSessionEnds: the key pair a session took is replaced
+// once its client leaves (not while a short-lived client like secret-tool
+// still runs), or after the refill delay when the session stays open.
+func TestSpareRefilledWhenSessionEnds(t *testing.T) {
+	s := serve(t, nil, Options{})
+	if !waitFor(10*time.Second, s.srv.spare.Ready) {
+		t.Fatal("no spare key pair after start")
+	}
+	s.srv.mu.Lock()
+	s.srv.refillDelay = time.Hour
+	s.srv.mu.Unlock()
+	c, err := dbus.Connect(s.bus.Address)
+	must(t, err)
+	openRawDH(t, c, true)
+	time.Sleep(200 * time.Millisecond) // a refill, had one started, would be done
+	if s.srv.spare.Ready() {
+		t.Fatal("the spare was replaced while the session that took it was open")
+	}
+	_ = c.Close()
+	if !waitFor(10*time.Second, s.srv.spare.Ready) {
+		t.Fatal("the spare was not replaced after the client left")
+	}
+
+	s.srv.mu.Lock()
+	s.srv.refillDelay = 20 * time.Millisecond
+	s.srv.mu.Unlock()
+	openRawDH(t, s.client(t), true) // stays open until the test ends
+	if !waitFor(10*time.Second, s.srv.spare.Ready) {
+		t.Fatal("the spare was not replaced while a session stayed open")
 	}
 }

@@ -44,6 +44,13 @@ func (s *Spare) Take() (*PrivateKey, error) {
 	return GenerateKey(s.group, nil)
 }
 
+// Ready reports whether a spare is waiting, so that Take returns at once.
+func (s *Spare) Ready() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.next != nil
+}
+
 // Refill generates the next spare in the background unless one is ready or
 // under way, or s is closed.
 func (s *Spare) Refill() {
