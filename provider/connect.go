@@ -59,9 +59,8 @@ func Connect(ctx context.Context, address string, o Options) (*Server, error) {
 
 // handshake authenticates on sock and says Hello, within ctx.
 func handshake(ctx context.Context, sock net.Conn) (*dbus.Conn, *fastConn, error) {
-	if d, ok := ctx.Deadline(); ok {
-		_ = sock.SetDeadline(d)
-	}
+	// Reads and writes fail at once when ctx ends (after it has ended, so
+	// that the error says why).
 	stop := context.AfterFunc(ctx, func() { _ = sock.SetDeadline(time.Unix(1, 0)) })
 	fc := newFastConn(sock)
 	conn, err := dbus.NewConn(fc)
@@ -70,8 +69,9 @@ func handshake(ctx context.Context, sock net.Conn) (*dbus.Conn, *fastConn, error
 			err = conn.Hello()
 		}
 	}
-	if !stop() || ctx.Err() != nil {
-		err = errors.Join(err, ctx.Err())
+	stop()
+	if err != nil && ctx.Err() != nil {
+		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
 	}
 	if err != nil {
 		if conn != nil {
