@@ -164,7 +164,7 @@ func (d *Decoder) stringMap() (map[string]string, error) {
 			return nil, err
 		}
 		if _, dup := m[k]; dup {
-			return nil, r.fail("dictionary key %q appears twice", k)
+			return nil, r.fail("dictionary key %s appears twice", quote(k))
 		}
 		m[k] = v
 	}

@@ -2,6 +2,7 @@ package dbuswire
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -13,6 +14,17 @@ import (
 
 // maxNameLen is the longest interface, member, error or bus name.
 const maxNameLen = 255
+
+// maxQuoted bounds how much of a peer's string an error message repeats.
+const maxQuoted = 64
+
+// quote quotes s for an error message, shortened if long.
+func quote(s string) string {
+	if len(s) > maxQuoted {
+		return strconv.Quote(s[:maxQuoted]) + "..."
+	}
+	return strconv.Quote(s)
+}
 
 func checkString(s string) error {
 	if !utf8.ValidString(s) {
@@ -29,7 +41,7 @@ func checkObjectPath(p string) error {
 		return nil
 	}
 	if p == "" || p[0] != '/' {
-		return fmt.Errorf("object path %q does not start with /", p)
+		return fmt.Errorf("object path %s does not start with /", quote(p))
 	}
 	elem := 0
 	for i := 1; i < len(p); i++ {
@@ -37,17 +49,17 @@ func checkObjectPath(p string) error {
 		switch {
 		case c == '/':
 			if elem == 0 {
-				return fmt.Errorf("object path %q has an empty element", p)
+				return fmt.Errorf("object path %s has an empty element", quote(p))
 			}
 			elem = 0
 		case isAlnum(c) || c == '_':
 			elem++
 		default:
-			return fmt.Errorf("object path %q has the character %q", p, c)
+			return fmt.Errorf("object path %s has the character %q", quote(p), c)
 		}
 	}
 	if elem == 0 {
-		return fmt.Errorf("object path %q ends with /", p)
+		return fmt.Errorf("object path %s ends with /", quote(p))
 	}
 	return nil
 }

@@ -16,7 +16,11 @@ type reader struct {
 }
 
 func (r *reader) fail(format string, args ...any) error {
-	return fmt.Errorf("%w: at byte %d: %s", ErrMalformed, r.pos, fmt.Sprintf(format, args...))
+	return r.failAt(r.pos, format, args...)
+}
+
+func (r *reader) failAt(pos int, format string, args ...any) error {
+	return fmt.Errorf("%w: at byte %d: %s", ErrMalformed, pos, fmt.Sprintf(format, args...))
 }
 
 // align skips the padding to a multiple of n, which must be zero.
@@ -81,25 +85,27 @@ func (r *reader) rawString() ([]byte, error) {
 }
 
 func (r *reader) string() (string, error) {
+	start := r.pos
 	p, err := r.rawString()
 	if err != nil {
 		return "", err
 	}
 	s := string(p)
 	if err := checkString(s); err != nil {
-		return "", r.fail("%v", err)
+		return "", r.failAt(start, "%v", err)
 	}
 	return s, nil
 }
 
 func (r *reader) objectPath() (string, error) {
+	start := r.pos
 	p, err := r.rawString()
 	if err != nil {
 		return "", err
 	}
 	s := string(p)
 	if err := checkObjectPath(s); err != nil {
-		return "", r.fail("%v", err)
+		return "", r.failAt(start, "%v", err)
 	}
 	return s, nil
 }
@@ -235,7 +241,7 @@ func (r *reader) skip(sig string, i, depth int) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		after, err := typeEnd(sig, elem)
+		after, err := typeEnd(sig, i)
 		if err != nil {
 			return 0, r.fail("%v", err)
 		}
