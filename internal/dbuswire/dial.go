@@ -114,7 +114,7 @@ func resolve(alt string) (network, addr string, err error) {
 		}
 		return network, net.JoinHostPort(host, port), nil
 	}
-	return "", "", fmt.Errorf("%w: %q: the transport %q", ErrUnsupportedAddress, alt, transport)
+	return "", "", fmt.Errorf("%w: %q: the transport %q is not a plain socket connection", ErrUnsupportedAddress, alt, transport)
 }
 
 // parseKeys parses the comma-separated key=value pairs of one alternative.
