@@ -112,7 +112,8 @@ func (e *Encoder) fail(err error) {
 // Err returns the first error the Encoder met, or nil.
 func (e *Encoder) Err() error { return e.err }
 
-var zeros [8]byte
+// zeros is padding.
+const zeros = "\x00\x00\x00\x00\x00\x00\x00\x00"
 
 func (e *Encoder) pad(n int) {
 	if r := len(e.buf) % n; r != 0 {
@@ -197,7 +198,7 @@ func (e *Encoder) BeginArray(elemAlign int) int {
 // An array over 64 MiB is an error.
 func (e *Encoder) EndArray(mark int) {
 	start, lenPos := mark>>4, mark>>4-mark&15
-	if mark < 0 || lenPos < 0 || start > len(e.buf) || start-lenPos < 4 {
+	if gap := start - lenPos; mark < 0 || lenPos < 0 || lenPos%4 != 0 || start > len(e.buf) || gap != 4 && gap != 8 {
 		e.fail(fmt.Errorf("array mark %d is not from this encoder", mark))
 		return
 	}

@@ -65,7 +65,8 @@ func align8(n uint64) uint64 { return (n + 7) &^ 7 }
 //
 // It returns io.EOF only when r ends at a message boundary, and
 // io.ErrUnexpectedEOF when it ends inside a message. It checks only what
-// FrameLen checks; ParseHeader validates the rest.
+// FrameLen checks; ParseHeader validates the rest. After an error the stream
+// is no longer at a message boundary: the connection is lost.
 func ReadFrame(r io.Reader, buf []byte) ([]byte, error) {
 	if cap(buf) < fixedHeaderLen {
 		buf = make([]byte, fixedHeaderLen, 512)
