@@ -94,7 +94,7 @@ func FuzzParseHeader(f *testing.F) {
 			dbus.FieldPath: dbus.ObjectPath(h.Path), dbus.FieldInterface: h.Interface,
 			dbus.FieldMember: h.Member, dbus.FieldErrorName: h.ErrorName,
 			dbus.FieldDestination: h.Destination, dbus.FieldSender: h.Sender,
-			dbus.FieldSignature: dbus.ParseSignatureMust(h.Signature),
+			dbus.FieldSignature:   dbus.ParseSignatureMust(h.Signature),
 			dbus.FieldReplySerial: h.ReplySerial, dbus.FieldUnixFDs: h.UnixFDs,
 		} {
 			v, ok := msg.Headers[code]
@@ -297,4 +297,3 @@ func toBigEndian(t *testing.T, frame []byte) []byte {
 	}
 	return b
 }
-
