@@ -16,6 +16,9 @@ type Encoder struct {
 	buf       []byte
 	err       error
 	bodyStart int
+	// lastPath is the last object path found valid: a reply repeats the
+	// same session path in every secret, and checking it once is enough.
+	lastPath string
 }
 
 // offBodyLen is the offset of the body length in the fixed header.
@@ -145,8 +148,12 @@ func (e *Encoder) appendString(s string) {
 
 // ObjectPath appends an o. An invalid object path is an error.
 func (e *Encoder) ObjectPath(p string) {
-	if err := checkObjectPath(p); err != nil {
-		e.fail(err)
+	if p != e.lastPath || p == "" {
+		if err := checkObjectPath(p); err != nil {
+			e.fail(err)
+		} else {
+			e.lastPath = p
+		}
 	}
 	e.appendString(p)
 }

@@ -71,3 +71,13 @@ func TestNameSyntax(t *testing.T) {
 		t.Errorf("an error quotes %d bytes of a peer's string", len(q))
 	}
 }
+
+// TestPathElemChar checks the table of pathElemChar against the rule.
+func TestPathElemChar(t *testing.T) {
+	for c := range 256 {
+		want := isAlnum(byte(c)) || c == '_'
+		if got := pathElemChar[c]; got != want {
+			t.Errorf("%q: %v, want %v", rune(c), got, want)
+		}
+	}
+}
