@@ -531,6 +531,11 @@ func TestReadFrame(t *testing.T) {
 	if _, err := ReadFrame(io.MultiReader(bytes.NewReader(frame[:20]), iotest.ErrReader(boom)), nil); err != boom {
 		t.Errorf("a read error mid-message: %v", err)
 	}
+	huge := append([]byte(nil), frame...)
+	binary.LittleEndian.PutUint32(huge[offBodyLen:], 1<<27)
+	if _, err := ReadFrame(bytes.NewReader(huge), nil); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("a body of 2^27 bytes: %v", err)
+	}
 	bad := append([]byte(nil), frame...)
 	bad[0] = 'X'
 	if _, err := ReadFrame(bytes.NewReader(bad), nil); !errors.Is(err, ErrMalformed) {
