@@ -59,6 +59,9 @@ func DialContext(ctx context.Context, address string) (net.Conn, error) {
 	if len(errs) == 0 {
 		return nil, fmt.Errorf("%w: %q has no alternatives", errBadAddress, address)
 	}
+	if len(errs) == 1 {
+		return nil, errs[0]
+	}
 	return nil, errors.Join(errs...)
 }
 
@@ -85,6 +88,9 @@ func resolve(alt string) (network, addr string, err error) {
 			}
 			return "unix", path, nil
 		case hasAbstract:
+			if abstract == "" {
+				return "", "", fmt.Errorf("%w: %q has an empty abstract name", errBadAddress, alt)
+			}
 			// Go names a Linux abstract socket by a leading '@'.
 			return "unix", "@" + abstract, nil
 		}

@@ -272,6 +272,7 @@ func TestDialRejects(t *testing.T) {
 		"unix:=x",
 		"unix:path=/a,path=/b",
 		"unix:path=/a,abstract=b",
+		"unix:abstract=",
 		"unix:path=%zz",
 		"unix:path=/a%4",
 		"tcp:host=127.0.0.1",
