@@ -24,10 +24,19 @@
 //		if err := d.Done(); err != nil { ... }
 //	}
 //
+// A message whose Header.UnixFDs is not zero came with file descriptors,
+// which travel beside the bytes and which this package never sees: such a
+// message belongs to godbus.
+//
 // An Encoder writes a reply in little-endian byte order into a caller's
 // buffer: NewMethodReturn writes the header, the caller appends the body
 // value by value (BeginArray/EndArray and BeginStruct for containers), and
 // Finish patches the lengths.
+//
+// Dial connects to a bus address of the specification's "Server Addresses"
+// form (unix:path=, unix:abstract=, tcp:) and leaves the authentication
+// handshake to the caller; other transports fail with ErrUnsupportedAddress,
+// for the caller to hand to godbus.
 //
 // Input is hostile. Every length is checked against the bytes that are
 // actually there before it is used, padding must be zero (as libdbus

@@ -42,11 +42,14 @@ func (e *Encoder) field(code byte, sig byte) {
 
 func (e *Encoder) fieldString(code byte, sig byte, s string) {
 	e.field(code, sig)
-	if sig == 'g' {
+	switch sig {
+	case 'g':
 		e.Signature(s)
-		return
+	case 'o':
+		e.ObjectPath(s)
+	default:
+		e.String(s)
 	}
-	e.String(s)
 }
 
 func (e *Encoder) fieldUint32(code byte, v uint32) {
@@ -56,9 +59,6 @@ func (e *Encoder) fieldUint32(code byte, v uint32) {
 
 func (e *Encoder) endFields(mark int, signature string) {
 	if signature != "" {
-		if err := checkSignature(signature); err != nil {
-			e.fail(err)
-		}
 		e.fieldString(fieldSignature, 'g', signature)
 	}
 	e.EndArray(mark)
