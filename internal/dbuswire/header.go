@@ -59,8 +59,17 @@ var fieldSignatures = [...]string{
 // message types are accepted without required fields, since the
 // specification says a receiver must ignore them; the caller decides.
 //
-// Every error wraps ErrMalformed or ErrTooLarge. It never panics.
+// Every error wraps ErrMalformed or ErrTooLarge, and comes with a zero
+// Header. It never panics.
 func ParseHeader(frame []byte) (Header, error) {
+	h, err := parseHeader(frame)
+	if err != nil {
+		return Header{}, err
+	}
+	return h, nil
+}
+
+func parseHeader(frame []byte) (Header, error) {
 	var h Header
 	total, err := FrameLen(frame)
 	if err != nil {

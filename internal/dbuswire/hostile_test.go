@@ -176,8 +176,11 @@ func TestParseHeaderRejects(t *testing.T) {
 		}), nil)},
 	}
 	for _, c := range cases {
-		_, err := ParseHeader(c.frame)
+		h, err := ParseHeader(c.frame)
 		wantErr(t, c.name, err, ErrMalformed)
+		if h != (Header{}) {
+			t.Errorf("%s: a header with the error: %+v", c.name, h)
+		}
 		t.Logf("%s: %v", c.name, err)
 	}
 
