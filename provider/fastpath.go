@@ -153,7 +153,8 @@ func (s *Server) encodeHot(kind hotCall, h *dbuswire.Header, frame, buf []byte) 
 		// A store gave something D-Bus cannot carry (say, a content
 		// type that is not UTF-8): an error, not a broken message.
 		s.logf("provider: encode the reply to %s: %v", h.Member, err)
-		secret.Wipe(msg)
+		buf = enc.Buffer()
+		secret.Wipe(buf)
 		e = dbusErr(errorFailed, "the reply cannot be encoded")
 	}
 	var text string

@@ -292,3 +292,33 @@ func TestConnectCancelled(t *testing.T) {
 		t.Fatalf("Connect to a silent bus: %v, want DeadlineExceeded", err)
 	}
 }
+
+// TestFastPathUnencodableSecret: a store item whose content type D-Bus
+// cannot carry (not UTF-8) gets a Failed error from the fast path, not a
+// broken message, and the connection goes on.
+func TestFastPathUnencodableSecret(t *testing.T) {
+	s := serveTB(t, nil)
+	n := countHot(t, s)
+	ctx := context.Background()
+	_, err := s.login.CreateItem(ctx, "odd", secret.Attributes{"odd": "1"}, secret.NewWithContentType([]byte("x"), "text/\xff"), false)
+	must(t, err)
+	a := s.client(t)
+	var out dbus.Variant
+	var sess dbus.ObjectPath
+	must(t, call(t, a, servicePath, ifaceService+".OpenSession", "plain", dbus.MakeVariant("")).Store(&out, &sess))
+	var unl, lck []dbus.ObjectPath
+	must(t, call(t, a, servicePath, ifaceService+".SearchItems", map[string]string{"odd": "1"}).Store(&unl, &lck))
+	if len(unl) != 1 {
+		t.Fatalf("SearchItems = %v", unl)
+	}
+	if err := call(t, a, unl[0], ifaceItem+".GetSecret", sess).Err; dbusErrName(err) != errorFailed {
+		t.Fatalf("GetSecret of an unencodable secret: %v, want Failed", err)
+	}
+	if err := call(t, a, servicePath, ifaceService+".GetSecrets", unl, sess).Err; dbusErrName(err) != errorFailed {
+		t.Fatalf("GetSecrets with an unencodable secret: %v, want Failed", err)
+	}
+	must(t, call(t, a, servicePath, ifaceService+".SearchItems", map[string]string{"odd": "1"}).Store(&unl, &lck))
+	if n.Load() != 4 {
+		t.Errorf("the fast path took %d calls, want 4", n.Load())
+	}
+}

@@ -221,6 +221,10 @@ func (e *Encoder) EndArray(mark int) {
 // need no end.
 func (e *Encoder) BeginStruct() { e.pad(8) }
 
+// Buffer is what has been appended so far, whole or not, error or not: a
+// caller whose message held secrets wipes it, even when Finish failed.
+func (e *Encoder) Buffer() []byte { return e.buf }
+
 // Finish patches the body length and returns the whole message, which
 // shares the storage of the buffer the Encoder was started with.
 func (e *Encoder) Finish() ([]byte, error) {
