@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -57,11 +58,17 @@ type Server struct {
 	prompts  map[string]*prompt
 	serial   uint64
 	lostOnce sync.Once
-	portal   bool // ExportPortal ran
+	portal   *dbus.Conn // where ExportPortal serves, nil before
 	// spare is the DH key pair of the next OpenSession, generated ahead;
 	// refillDelay bounds how long an open session defers its replacement.
 	spare       *dhsession.Spare
 	refillDelay time.Duration
+
+	// Set by Connect: the connection is the server's own, and fast
+	// answers the hot calls (fastpath.go).
+	ownConn    bool
+	fast       *fastConn
+	fastSerial atomic.Uint32
 }
 
 // New exports the Secret Service objects on conn. They answer at once, but
@@ -203,11 +210,19 @@ func (s *Server) Close() error {
 	for _, ss := range sessions {
 		ss.close()
 	}
+	if s.fast != nil {
+		s.fast.hot.Store(nil)
+	}
 	s.unexport()
 	s.stop()
 	var first error
 	for _, c := range colls {
 		if err := c.store.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	if s.ownConn {
+		if err := s.conn.Close(); err != nil && first == nil {
 			first = err
 		}
 	}
