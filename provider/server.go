@@ -173,6 +173,9 @@ func (s *Server) Claim(replace bool) error {
 	}
 	switch reply {
 	case dbus.RequestNameReplyPrimaryOwner, dbus.RequestNameReplyAlreadyOwner:
+		// The first session's key pair, generated now that clients
+		// can come rather than while the service starts.
+		s.spare.Refill()
 		return nil
 	}
 	if replace {

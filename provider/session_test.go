@@ -11,6 +11,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/moneypenny-go/keyring/internal/dhsession"
+	"github.com/moneypenny-go/keyring/internal/testpeer"
 )
 
 // TestOpenSessionKeyPairsNeverShared: the service answers every DH
@@ -141,5 +142,25 @@ func TestSpareRefilledWhenSessionEnds(t *testing.T) {
 	openRawDH(t, s.client(t), true) // stays open until the test ends
 	if !waitFor(10*time.Second, s.srv.spare.Ready) {
 		t.Fatal("the spare was not replaced while a session stayed open")
+	}
+}
+
+// TestFirstSpareAfterClaim: the first key pair is generated once the
+// service owns its name, not while it starts.
+func TestFirstSpareAfterClaim(t *testing.T) {
+	b := testpeer.NewBus(t)
+	conn, err := dbus.Connect(b.Address)
+	must(t, err)
+	defer conn.Close()
+	srv, err := New(conn, Options{})
+	must(t, err)
+	defer srv.Close()
+	time.Sleep(100 * time.Millisecond) // a generation, had one started, would be done
+	if srv.spare.Ready() {
+		t.Fatal("a key pair was generated before Claim")
+	}
+	must(t, srv.Claim(false))
+	if !waitFor(10*time.Second, srv.spare.Ready) {
+		t.Fatal("no key pair after Claim")
 	}
 }

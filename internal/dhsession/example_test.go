@@ -32,6 +32,7 @@ func ExampleSpare() {
 	g := dhsession.Oakley1024()
 	spare := dhsession.NewSpare(g)
 	defer spare.Close() // wipes a pair nobody took
+	spare.Refill()      // once the service is up
 
 	client, _ := dhsession.GenerateKey(g, nil)
 	service, _ := spare.Take() // the spare if ready, else a new pair

@@ -20,13 +20,10 @@ type Spare struct {
 	fill    sync.WaitGroup
 }
 
-// NewSpare starts generating the first spare of group g in the background
-// (from crypto/rand). Close it when done.
-func NewSpare(g *Group) *Spare {
-	s := &Spare{group: g}
-	s.Refill()
-	return s
-}
+// NewSpare returns a Spare of group g (keys from crypto/rand), empty until
+// the first Refill: a service calls it once it is up, so that the first
+// generation does not delay its start. Close it when done.
+func NewSpare(g *Group) *Spare { return &Spare{group: g} }
 
 // Take returns the spare key pair if one is ready, or generates one now.
 // The caller owns the key and wipes it. Take does not start the next
