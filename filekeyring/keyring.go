@@ -49,6 +49,7 @@ type Keyring struct {
 	pin    *os.File
 	nextID uint64
 	watch  *watchState
+	times  itemTimes // the items' times, see times.go
 
 	// beforeInstall runs between the last check of the file and the
 	// install of a new version; tests use it to race a writer that ignores

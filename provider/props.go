@@ -66,9 +66,12 @@ func (s *Server) properties(p dbus.ObjectPath, iface, only string) (map[string]d
 		}
 		c.mu.Lock()
 		out["Label"] = dbus.MakeVariant(c.label)
-		out["Created"] = dbus.MakeVariant(unixTime(c.created))
-		out["Modified"] = dbus.MakeVariant(unixTime(c.modified))
 		c.mu.Unlock()
+		if want("Created") || want("Modified") {
+			created, modified := c.times(ctx)
+			out["Created"] = dbus.MakeVariant(unixTime(created))
+			out["Modified"] = dbus.MakeVariant(unixTime(modified))
+		}
 		out["Locked"] = dbus.MakeVariant(c.isLocked(ctx))
 	case t.kind == targetItem && (iface == ifaceItem || iface == ""):
 		c, n, it, e := s.resolveItem(p)
@@ -159,10 +162,7 @@ func (s *Server) setProperty(p dbus.ObjectPath, iface, name string, v dbus.Varia
 		if !ok {
 			return invalidArgs("Label must be a string")
 		}
-		c.mu.Lock()
-		c.label = l
-		c.mu.Unlock()
-		c.touch()
+		c.relabel(l)
 		s.collectionChanged(c)
 		return nil
 	case t.kind == targetItem && iface == ifaceItem && (name == "Label" || name == "Attributes"):

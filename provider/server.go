@@ -370,10 +370,11 @@ func (s *Server) changed(c *collection, kind secret.EventKind, storeID string) {
 func (s *Server) collectionChanged(c *collection) {
 	ctx, cancel := s.callCtx()
 	locked := c.isLocked(ctx)
+	_, modified := c.times(ctx)
 	cancel()
 	c.mu.Lock()
 	props := map[string]dbus.Variant{"Label": dbus.MakeVariant(c.label), "Locked": dbus.MakeVariant(locked),
-		"Modified": dbus.MakeVariant(unixTime(c.modified))}
+		"Modified": dbus.MakeVariant(unixTime(modified))}
 	c.mu.Unlock()
 	s.emit(servicePath, ifaceService+".CollectionChanged", c.path())
 	s.emit(c.path(), ifaceProps+".PropertiesChanged", ifaceCollection, props, []string{"Items"})
