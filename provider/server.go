@@ -169,7 +169,10 @@ func (s *Server) Claim(replace bool) error {
 	return fmt.Errorf("provider: %s is owned by another service (use replace to take it over): %w", BusName, secret.ErrUnavailable)
 }
 
-// Lost is closed when another service took the bus name over.
+// Lost is closed when the server no longer owns the bus name: another
+// service took it over, or the connection to the bus ended (the bus went
+// away, or the connection was closed before Close). conn.Connected tells
+// the two apart.
 func (s *Server) Lost() <-chan struct{} { return s.lost }
 
 // Close dismisses pending prompts, wipes every session key, unexports the

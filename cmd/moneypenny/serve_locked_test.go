@@ -6,7 +6,10 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
@@ -85,5 +88,33 @@ func TestServeSearchNeverUnlocked(t *testing.T) {
 	}
 	if n := len(p.Prompts()); n != 2 {
 		t.Fatalf("%d prompts, want 2 (our Unlock, then secret-tool's)", n)
+	}
+}
+
+// TestServeExitsWithTheBus: when the session bus goes away (the session
+// ended), the daemon exits and says why, instead of running on unreachable
+// (and, with D-Bus activation, piling up one orphan per session).
+func TestServeExitsWithTheBus(t *testing.T) {
+	b := testpeer.NewBus(t)
+	d := startServe(t, b, "", []string{"--ephemeral"})
+	conn := b.Conn(t)
+	var busPID uint32
+	if err := conn.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixProcessID", 0, "org.freedesktop.DBus").Store(&busPID); err != nil {
+		t.Fatalf("the bus's pid: %v", err)
+	}
+	// This test's own dbus-daemon, started by testpeer.NewBus above.
+	if err := syscall.Kill(int(busPID), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-d.done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the daemon still runs 20s after its bus went away\n%s", d.Log())
+	}
+	if !strings.Contains(d.Log(), "the session bus closed the connection; exiting") {
+		t.Fatalf("log: %s", d.Log())
+	}
+	if code := d.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("exit code %d, want 0 (the session ended)", code)
 	}
 }
