@@ -38,7 +38,7 @@ type collection struct {
 	next      uint64
 	byStore   map[string]uint64
 	handles   map[uint64]secret.Item
-	// snapshot keeps the attributes and labels of the items while the
+	// snapshot keeps the attributes, labels and times of the items while the
 	// store is locked, taken as it was locked: a locked file keyring can
 	// match nothing (its attribute values are keyed hashes), but a client
 	// searching a locked collection must be told which items to unlock.
@@ -46,8 +46,9 @@ type collection struct {
 }
 
 type snap struct {
-	label string
-	attrs secret.Attributes
+	label             string
+	attrs             secret.Attributes
+	created, modified time.Time
 }
 
 func newCollection(id, label string, st secret.Store) *collection {
@@ -218,7 +219,9 @@ func (c *collection) takeSnapshot(ctx context.Context) {
 			continue
 		}
 		label, _ := it.Label(ctx)
-		snaps[c.number(it)] = snap{label: label, attrs: attrs}
+		created, _ := it.Created(ctx)
+		modified, _ := it.Modified(ctx)
+		snaps[c.number(it)] = snap{label: label, attrs: attrs, created: created, modified: modified}
 	}
 	c.mu.Lock()
 	c.snapshot = snaps

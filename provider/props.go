@@ -92,8 +92,8 @@ func (s *Server) properties(p dbus.ObjectPath, iface, only string) (map[string]d
 			out["Label"] = dbus.MakeVariant(sn.label)
 			out["Attributes"] = dbus.MakeVariant(map[string]string(sn.attrs))
 			out["Type"] = dbus.MakeVariant(sn.attrs["xdg:schema"])
-			out["Created"] = dbus.MakeVariant(uint64(0))
-			out["Modified"] = dbus.MakeVariant(uint64(0))
+			out["Created"] = dbus.MakeVariant(unixTime(sn.created))
+			out["Modified"] = dbus.MakeVariant(unixTime(sn.modified))
 			return out, nil
 		}
 		if e := itemProperties(ctx, p, it, out, want); e != nil {

@@ -68,3 +68,31 @@ func TestCollectionTimes(t *testing.T) {
 		t.Errorf("Created %d after a relabel, want the store's", got)
 	}
 }
+
+// TestLockedItemTimes: a locked item's Created and Modified are those noted
+// when its collection locked, not zero (libsecret shows them in its
+// listings without unlocking).
+func TestLockedItemTimes(t *testing.T) {
+	s := serve(t, nil, Options{})
+	c := s.client(t)
+	r := openRawDH(t, c, true)
+	var item, prompt dbus.ObjectPath
+	must(t, call(t, c, collectionBase+"login", ifaceCollection+".CreateItem",
+		newItemProps("t", map[string]string{"t": "1"}), r.encode(t, "x"), false).Store(&item, &prompt))
+	get := func(name string) uint64 {
+		t.Helper()
+		var v dbus.Variant
+		must(t, call(t, c, item, ifaceProps+".Get", ifaceItem, name).Store(&v))
+		u, _ := v.Value().(uint64)
+		return u
+	}
+	created, modified := get("Created"), get("Modified")
+	if created == 0 || modified < created {
+		t.Fatalf("unlocked: Created %d Modified %d", created, modified)
+	}
+	var locked []dbus.ObjectPath
+	must(t, call(t, c, servicePath, ifaceService+".Lock", []dbus.ObjectPath{collectionBase + "login"}).Store(&locked, &prompt))
+	if c2, m2 := get("Created"), get("Modified"); c2 != created || m2 != modified {
+		t.Fatalf("locked: Created %d Modified %d, want %d %d", c2, m2, created, modified)
+	}
+}
