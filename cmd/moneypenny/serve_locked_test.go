@@ -118,3 +118,32 @@ func TestServeExitsWithTheBus(t *testing.T) {
 		t.Fatalf("exit code %d, want 0 (the session ended)", code)
 	}
 }
+
+// TestServeStoreIntoLocked: secret-tool store into a locked collection
+// gets IsLocked from CreateItem, unlocks through the prompter (as
+// libsecret does on that error) and stores: the item is in the file.
+func TestServeStoreIntoLocked(t *testing.T) {
+	b := testpeer.NewBus(t)
+	ctx := context.Background()
+	path := filepath.Join(b.DataHome(), "keyrings", "login.keyring")
+	k, err := filekeyring.Open(ctx, path, []byte("store-pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.CreateItem(ctx, "first", secret.Attributes{"first": "1"}, secret.NewString("1"), true); err != nil {
+		t.Fatal(err)
+	}
+	k.Close()
+	p := b.StartPrompter(t, testpeer.AcceptPrompts("store-pw"))
+	d := startServe(t, b, "", nil)
+	if r := stool(t, b.Env(), "into the locked one", "store", "--label=S", "stored", "locked"); r.code != 0 {
+		t.Fatalf("store into a locked collection: %+v\n%s", r, d.Log())
+	}
+	if n := len(p.Prompts()); n != 1 {
+		t.Fatalf("%d prompts, want 1 (the unlock)", n)
+	}
+	recs, err := filekeyring.ReadFile(path, []byte("store-pw"))
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("the file has %d items (%v), want 2", len(recs), err)
+	}
+}
