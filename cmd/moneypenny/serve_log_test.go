@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -129,5 +130,30 @@ func TestServeSessionBusOnly(t *testing.T) {
 	}
 	if _, err := sessionBusAddress(env("DBUS_SESSION_BUS_ADDRESS", "tcp:host=x", "DBUS_SYSTEM_BUS_ADDRESS", "tcp:host=x")); err == nil {
 		t.Error("the bus named by DBUS_SYSTEM_BUS_ADDRESS taken as the session bus")
+	}
+}
+
+// TestServeAutoPrompter: --prompter=auto (the default) takes gcr's system
+// prompter when one answers on the bus, else the SSH_ASKPASS program the
+// session names, and says which at start.
+func TestServeAutoPrompter(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "askpass")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nexit 1\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	b := testpeer.NewBus(t)
+	d := startServe(t, b, "", []string{"--ephemeral"}, "SSH_ASKPASS="+script)
+	// The line comes just after the name is owned.
+	logged := func(s string) bool {
+		return testpeer.WaitFor(testpeer.StartTimeout, func() bool { return strings.Contains(d.Log(), s) })
+	}
+	if !logged("prompter: askpass " + script) {
+		t.Fatalf("without gcr, auto did not pick SSH_ASKPASS: %s", d.Log())
+	}
+	d.stop(t)
+	b.StartPrompter(t, testpeer.DismissPrompts)
+	d = startServe(t, b, "", []string{"--ephemeral"}, "SSH_ASKPASS="+script)
+	if !logged("prompter: gcr") {
+		t.Fatalf("with gcr on the bus, auto did not pick it over SSH_ASKPASS: %s", d.Log())
 	}
 }
