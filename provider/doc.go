@@ -4,11 +4,14 @@
 // libsecret, python SecretStorage, keyring, go-keyring and secret-tool talk
 // to.
 //
-//	conn, _ := dbus.ConnectSessionBus()
-//	srv, _ := provider.New(conn, provider.Options{})
+//	srv, _ := provider.Connect(ctx, "", provider.Options{}) // the session bus
 //	srv.AddCollection("login", "Login", store)   // any secret.Store
 //	srv.SetAlias("default", "login")
 //	srv.Claim(false)                             // own org.freedesktop.secrets
+//
+// Connect makes a connection of the server's own, on which the calls that
+// carry many secrets or paths (GetSecrets, GetSecret, SearchItems) skip
+// godbus's reflection; New serves on a godbus connection the caller has.
 //
 // What it serves, as gnome-keyring does: the Service object at
 // /org/freedesktop/secrets (OpenSession with "plain" and
@@ -53,5 +56,5 @@
 //
 // RetrieveSecret (portal.go) serves org.freedesktop.impl.portal.Secret, the
 // backend xdg-desktop-portal calls to hand each sandboxed app its master
-// secret.
+// secret, on a connection that passes fds (ExportPortal).
 package provider

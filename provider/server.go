@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -56,7 +57,13 @@ type Server struct {
 	prompts  map[string]*prompt
 	serial   uint64
 	lostOnce sync.Once
-	portal   bool // ExportPortal ran
+	portal   *dbus.Conn // where ExportPortal serves, nil before
+
+	// Set by Connect: the connection is the server's own, and fast
+	// answers the hot calls (fastpath.go).
+	ownConn    bool
+	fast       *fastConn
+	fastSerial atomic.Uint32
 }
 
 // New exports the Secret Service objects on conn. They answer at once, but
@@ -197,11 +204,19 @@ func (s *Server) Close() error {
 	for _, ss := range sessions {
 		ss.close()
 	}
+	if s.fast != nil {
+		s.fast.hot.Store(nil)
+	}
 	s.unexport()
 	s.stop()
 	var first error
 	for _, c := range colls {
 		if err := c.store.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	if s.ownConn {
+		if err := s.conn.Close(); err != nil && first == nil {
 			first = err
 		}
 	}
