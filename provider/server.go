@@ -178,9 +178,12 @@ func (s *Server) Claim(replace bool) error {
 
 // Lost is closed when the server no longer owns the bus name: another
 // service took it over, or the connection to the bus ended (the bus went
-// away, or the connection was closed before Close). conn.Connected tells
-// the two apart.
+// away, or the connection was closed before Close). Connected tells the
+// two apart.
 func (s *Server) Lost() <-chan struct{} { return s.lost }
+
+// Connected reports whether the server's connection to the bus is up.
+func (s *Server) Connected() bool { return s.conn.Connected() }
 
 // Close dismisses pending prompts, wipes every session key, unexports the
 // objects and closes every collection's store.

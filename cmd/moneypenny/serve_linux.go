@@ -121,7 +121,7 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 		return err
 	case <-sigs:
 	case <-srv.Lost():
-		if !conn.Connected() {
+		if !srv.Connected() {
 			// The session ended (or its bus died): nobody can reach us.
 			fmt.Fprintf(c.io.stderr, "moneypenny serve: the session bus closed the connection; exiting\n")
 			break
