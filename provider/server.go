@@ -187,8 +187,14 @@ func (s *Server) Claim(replace bool) error {
 	return fmt.Errorf("provider: %s is owned by another service (use replace to take it over): %w", BusName, secret.ErrUnavailable)
 }
 
-// Lost is closed when another service took the bus name over.
+// Lost is closed when the server no longer owns the bus name: another
+// service took it over, or the connection to the bus ended (the bus went
+// away, or the connection was closed before Close). Connected tells the
+// two apart.
 func (s *Server) Lost() <-chan struct{} { return s.lost }
+
+// Connected reports whether the server's connection to the bus is up.
+func (s *Server) Connected() bool { return s.conn.Connected() }
 
 // Close dismisses pending prompts, wipes every session key, unexports the
 // objects and closes every collection's store.
@@ -397,10 +403,11 @@ func (s *Server) changed(c *collection, kind secret.EventKind, storeID string) {
 func (s *Server) collectionChanged(c *collection) {
 	ctx, cancel := s.callCtx()
 	locked := c.isLocked(ctx)
+	_, modified := c.times(ctx)
 	cancel()
 	c.mu.Lock()
 	props := map[string]dbus.Variant{"Label": dbus.MakeVariant(c.label), "Locked": dbus.MakeVariant(locked),
-		"Modified": dbus.MakeVariant(unixTime(c.modified))}
+		"Modified": dbus.MakeVariant(unixTime(modified))}
 	c.mu.Unlock()
 	s.emit(servicePath, ifaceService+".CollectionChanged", c.path())
 	s.emit(c.path(), ifaceProps+".PropertiesChanged", ifaceCollection, props, []string{"Items"})

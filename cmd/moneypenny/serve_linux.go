@@ -121,6 +121,11 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 		return err
 	case <-sigs:
 	case <-srv.Lost():
+		if !srv.Connected() {
+			// The session ended (or its bus died): nobody can reach us.
+			fmt.Fprintf(c.io.stderr, "moneypenny serve: the session bus closed the connection; exiting\n")
+			break
+		}
 		fmt.Fprintf(c.io.stderr, "moneypenny serve: another provider took %s over; exiting\n", provider.BusName)
 	}
 	return nil
