@@ -28,7 +28,8 @@
 // Both exponentiations with a private exponent (the public key, and the
 // shared secret) run in constant time (filippo.io/bigmod, the code
 // crypto/rsa uses; math/big's Exp leaks the exponent's bits through timing),
-// with the exponent at its full 128 bytes. A service can keep the key pair of
+// with the exponent at a fixed length: 256 bits (PrivateBits says why that
+// loses nothing against a 1024-bit group). A service can keep the key pair of
 // its next session generated ahead with Spare, which hands each pair out
 // once.
 //

@@ -63,8 +63,9 @@ func NewGroup(primeHex string, generator int64) (*Group, error) {
 // exponent, so this is filippo.io/bigmod's constant-time exponentiation
 // (the code crypto/rsa runs, which the standard library keeps internal):
 // math/big's Exp takes time that depends on the exponent's bits. The
-// exponent goes in at its full Size bytes, so its length does not show
-// either; base is public (g, or the peer's key).
+// exponent goes in at PrivateBits (GenerateKey's) or at the group's Size
+// bytes, so its own length does not show either; base is public (g, or the
+// peer's key).
 func (g *Group) exp(base, x *big.Int) ([]byte, error) {
 	m := g.mod
 	if m == nil { // a Group not made by NewGroup
@@ -77,7 +78,13 @@ func (g *Group) exp(base, x *big.Int) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dhsession: base outside the group: %w", secret.ErrInvalidArgument)
 	}
-	e := x.FillBytes(make([]byte, g.Size))
+	// The exponent's length, PrivateBits or the group's, is all that its
+	// running time tells.
+	n := PrivateBits / 8
+	if x.BitLen() > PrivateBits {
+		n = g.Size
+	}
+	e := x.FillBytes(make([]byte, n))
 	defer secret.Wipe(e)
 	z := bigmod.NewNat().Exp(b, e, m)
 	out := z.Bytes(m)

@@ -22,13 +22,29 @@ type PrivateKey struct {
 	pub   []byte
 }
 
-// GenerateKey picks a private exponent uniformly from [2, p-2] using random
-// (crypto/rand.Reader when nil).
+// PrivateBits is the length of the private exponents GenerateKey picks.
+//
+// Not the group's 1024 bits: the best attack on a 1024-bit group (the number
+// field sieve, about 2^80 work) does not care how long the exponent is, and
+// the attacks that do (Pollard's kangaroo, about 2^(bits/2)) need 2^128 work
+// for 256 bits. NIST SP 800-56A Rev. 3 (5.6.1.1.4) lets a safe-prime group's
+// private key come from [1, 2^N-1] with N at least twice the group's security
+// strength (80 bits here, so 160; RFC 3526 section 8 says the same); 256 is
+// twice AES-128's. Each exponentiation then costs about a quarter, on both
+// sides of every session.
+const PrivateBits = 256
+
+// GenerateKey picks a private exponent uniformly from [2, 2^PrivateBits)
+// using random (crypto/rand.Reader when nil).
 func GenerateKey(g *Group, random io.Reader) (*PrivateKey, error) {
 	if random == nil {
 		random = rand.Reader
 	}
-	limit := new(big.Int).Sub(g.P, big.NewInt(3)) // x-2 in [0, p-4]
+	limit := new(big.Int).Lsh(big.NewInt(1), PrivateBits)
+	if limit.Cmp(g.P) >= 0 { // a small test group: the whole range
+		limit.Sub(g.P, big.NewInt(1))
+	}
+	limit.Sub(limit, big.NewInt(2)) // x-2 in [0, limit-3]
 	x, err := rand.Int(random, limit)
 	if err != nil {
 		return nil, fmt.Errorf("dhsession: generate private key: %w", err)
