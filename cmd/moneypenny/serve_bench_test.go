@@ -68,7 +68,7 @@ func benchItem(i int) secret.NewItem {
 		Secret: secret.NewString(fmt.Sprintf("secret number %d", i)), Replace: true}
 }
 
-func fillKeyringFile(b *testing.B, path, pw string, n int) {
+func fillKeyringFile(b testing.TB, path, pw string, n int) {
 	ctx := context.Background()
 	k, err := filekeyring.Open(ctx, path, []byte(pw))
 	if err != nil {
