@@ -44,7 +44,8 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := dbus.Connect(addr)
+	idle := newIdleRelease(idleDelay, heapReleaser())
+	conn, err := dbus.Connect(addr, dbus.WithIncomingInterceptor(func(*dbus.Message) { idle.busy() }))
 	if err != nil {
 		return fmt.Errorf("serve: connect to the session bus: %w", err)
 	}
