@@ -3,6 +3,7 @@ module github.com/moneypenny-go/keyring
 go 1.26.0
 
 require (
+	filippo.io/bigmod v0.1.0
 	github.com/ebitengine/purego v0.11.3
 	github.com/fsnotify/fsnotify v1.10.1
 	github.com/godbus/dbus/v5 v5.2.4

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/crypto/pbkdf2"
 
+	"github.com/moneypenny-go/keyring/internal/cbc"
 	"github.com/moneypenny-go/keyring/internal/pkcs7"
 	"github.com/moneypenny-go/keyring/secret"
 )
@@ -64,7 +65,7 @@ func seal(key, plaintext []byte) ([]byte, error) {
 	if _, err := rand.Read(iv); err != nil {
 		return nil, fmt.Errorf("filekeyring: random IV: %w", err)
 	}
-	cipher.NewCBCEncrypter(block, iv).CryptBlocks(out, padded)
+	cbc.Encrypt(block, iv, out, padded)
 	secret.Wipe(padded)
 	out = append(out, iv...)
 	m := hmac.New(sha256.New, key)
@@ -91,9 +92,14 @@ func decryptBlob(key, blob []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decryptWith(block, blob)
+}
+
+// decryptWith is decryptBlob with the key's AES block at hand.
+func decryptWith(block cipher.Block, blob []byte) ([]byte, error) {
 	n := len(blob) - ivSize - macSize
 	plain := make([]byte, n)
-	cipher.NewCBCDecrypter(block, blob[n:n+ivSize]).CryptBlocks(plain, blob[:n])
+	cbc.Decrypt(block, blob[n:n+ivSize], plain, blob[:n])
 	out, err := pkcs7.Unpad(plain)
 	if err != nil {
 		secret.Wipe(plain)

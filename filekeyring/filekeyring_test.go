@@ -584,3 +584,35 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestSecretReadsFollowTheKey: secrets are read with an AES block kept
+// for the key; after the key changes (ChangePassword re-encrypts every item
+// under a new one) and after a lock, the same handle reads the right secret.
+func TestSecretReadsFollowTheKey(t *testing.T) {
+	path := copyFile(t, "../testdata/filekeyring/libsecret-v1.keyring")
+	ctx := context.Background()
+	k := mustOpen(t, path, "moneypenny-v1")
+	items, err := k.SearchItems(ctx, secret.Attributes{"username": "alice"})
+	if err != nil || len(items) != 1 {
+		t.Fatalf("search: %v %v", items, err)
+	}
+	read := func(when string) {
+		t.Helper()
+		v, err := items[0].Secret(ctx)
+		if err != nil || string(v.Bytes()) != "ghp_v1REPLACED0123456789" {
+			t.Fatalf("%s: wrong secret, %v", when, err)
+		}
+		v.Wipe()
+	}
+	read("first read")
+	if err := k.ChangePassword(ctx, []byte("moneypenny-v1"), []byte("brand new")); err != nil {
+		t.Fatal(err)
+	}
+	read("after ChangePassword")
+	if err := k.Lock(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := items[0].Secret(ctx); !errors.Is(err, secret.ErrLocked) {
+		t.Fatalf("read while locked: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package filekeyring
 
 import (
 	"bytes"
+	"crypto/cipher"
 	"fmt"
 
 	"github.com/moneypenny-go/keyring/internal/gvariant"
@@ -241,6 +242,25 @@ type decrypted struct {
 	created  uint64
 	modified uint64
 	secret   []byte
+}
+
+// openSecret decrypts the item's secret alone. The item's whole payload was
+// decoded and checked by valid (inspect) before: here only its framing is
+// read, which spares building its attributes and label on every read.
+func (s *stored) openSecret(key []byte, block cipher.Block) ([]byte, error) {
+	if !s.valid(key) {
+		return nil, errMAC
+	}
+	plain, err := decryptWith(block, s.blob)
+	if err != nil {
+		return nil, err
+	}
+	defer secret.Wipe(plain)
+	v, err := gvariant.DecodeItemSecret(plain)
+	if err != nil {
+		return nil, fmt.Errorf("item payload: %w: %w", secret.ErrCorrupt, err)
+	}
+	return v, nil
 }
 
 func (s *stored) decrypt(key []byte) (*decrypted, error) {

@@ -76,11 +76,15 @@ func (it *Item) Secret(ctx context.Context) (*secret.Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := s.decrypt(it.k.key)
+	block, err := it.k.itemBlock()
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.openSecret(it.k.key, block)
 	if err != nil {
 		return nil, s.itemError(it.id, it.k.key, err)
 	}
-	return secret.New(d.secret), nil
+	return secret.New(v), nil
 }
 
 func (it *Item) Created(ctx context.Context) (time.Time, error) {

@@ -3,6 +3,8 @@ package filekeyring
 import (
 	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/binary"
@@ -35,9 +37,14 @@ type Keyring struct {
 	writing chan struct{}
 	done    chan struct{}
 
-	mu       sync.Mutex
-	closed   bool
-	key      []byte // nil while locked
+	mu     sync.Mutex
+	closed bool
+	key    []byte // nil while locked
+	// block is key's AES block for reading secrets, made on the first
+	// read (crypto/aes expands the key each time a block is made);
+	// blockOf is the key it was made from.
+	block    cipher.Block
+	blockOf  []byte
 	password []byte // kept to re-derive when another writer re-keys the file
 	c        *contents
 	seen     stamp // the file as it was when c was loaded or written
@@ -49,6 +56,7 @@ type Keyring struct {
 	pin    *os.File
 	nextID uint64
 	watch  *watchState
+	times  itemTimes // the items' times, see times.go
 
 	// beforeInstall runs between the last check of the file and the
 	// install of a new version; tests use it to race a writer that ignores
@@ -426,6 +434,19 @@ func (k *Keyring) unlockWith(ctx context.Context, pw []byte) error {
 func (k *Keyring) forgetKey() {
 	secret.Wipe(k.key)
 	k.key = nil
+	k.block, k.blockOf = nil, nil
+}
+
+// itemBlock is the AES block of the current key. k.mu is held.
+func (k *Keyring) itemBlock() (cipher.Block, error) {
+	if k.block == nil || len(k.blockOf) == 0 || len(k.key) != len(k.blockOf) || &k.key[0] != &k.blockOf[0] {
+		b, err := aes.NewCipher(k.key)
+		if err != nil {
+			return nil, err
+		}
+		k.block, k.blockOf = b, k.key
+	}
+	return k.block, nil
 }
 
 // rekeyIfNeeded re-derives the key after another writer changed the salt,

@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
 
 	"github.com/moneypenny-go/keyring/dbusservice"
 	"github.com/moneypenny-go/keyring/filekeyring"
+	"github.com/moneypenny-go/keyring/internal/dhsession"
 	"github.com/moneypenny-go/keyring/secret"
 )
 
@@ -42,5 +46,35 @@ func BenchmarkGetSecrets100(b *testing.B) {
 		if err != nil || len(m) != 100 {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkOpenSessionDH is the reply time of a DH OpenSession, one client
+// key for every session (a client's own key generation is not the
+// service's time), with the service idle in between as it is between
+// secret-tool runs: the key pair comes from the spare and the shared secret
+// is derived after the reply.
+func BenchmarkOpenSessionDH(b *testing.B) {
+	s := serveTB(b, nil)
+	client, err := dhsession.GenerateKey(dhsession.Oakley1024(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pub := dbus.MakeVariant(client.PublicKey())
+	for b.Loop() {
+		b.StopTimer()
+		conn := s.bus.Conn(b) // a new client, as each secret-tool is
+		if !waitFor(10*time.Second, s.srv.spare.Ready) {
+			b.Fatal("no spare key pair")
+		}
+		b.StartTimer()
+		var out dbus.Variant
+		var path dbus.ObjectPath
+		if err := call(b, conn, servicePath, ifaceService+".OpenSession", dhsession.Algorithm, pub).Store(&out, &path); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		_ = conn.Close()
+		b.StartTimer()
 	}
 }

@@ -25,14 +25,20 @@ type collection struct {
 	watched bool
 	stop    context.CancelFunc
 
-	mu       sync.Mutex
-	label    string
+	mu    sync.Mutex
+	label string
+	// created and modified are the collection's times in this server's
+	// memory: when it was first served and last changed. A store that
+	// knows its own (secret.TimesStore) overrides them; see times.
 	created  time.Time
 	modified time.Time
-	next     uint64
-	byStore  map[string]uint64
-	handles  map[uint64]secret.Item
-	// snapshot keeps the attributes and labels of the items while the
+	// relabeled is when a client last set the label, which no store
+	// keeps: it moves Modified even of a store with times of its own.
+	relabeled time.Time
+	next      uint64
+	byStore   map[string]uint64
+	handles   map[uint64]secret.Item
+	// snapshot keeps the attributes, labels and times of the items while the
 	// store is locked, taken as it was locked: a locked file keyring can
 	// match nothing (its attribute values are keyed hashes), but a client
 	// searching a locked collection must be told which items to unlock.
@@ -40,8 +46,9 @@ type collection struct {
 }
 
 type snap struct {
-	label string
-	attrs secret.Attributes
+	label             string
+	attrs             secret.Attributes
+	created, modified time.Time
 }
 
 func newCollection(id, label string, st secret.Store) *collection {
@@ -119,6 +126,45 @@ func (c *collection) touch() {
 	c.mu.Unlock()
 }
 
+// relabel sets the label a client gave.
+func (c *collection) relabel(label string) {
+	c.mu.Lock()
+	c.label = label
+	c.modified = time.Now()
+	c.relabeled = c.modified
+	c.mu.Unlock()
+}
+
+// times is the collection's Created and Modified. A store that knows them
+// (secret.TimesStore: a keyring file, whose times are in and on the file)
+// answers, so that they survive a restart of the server; where it knows
+// none (a file not written yet) or fails, and for every other store (the
+// memory one behind session), they are the time the server first served
+// the collection and the time of the last change it made or saw.
+func (c *collection) times(ctx context.Context) (created, modified time.Time) {
+	c.mu.Lock()
+	created, modified, relabeled := c.created, c.modified, c.relabeled
+	c.mu.Unlock()
+	ts, ok := c.store.(secret.TimesStore)
+	if !ok {
+		return created, modified
+	}
+	sc, sm, err := ts.Times(ctx)
+	if err != nil {
+		return created, modified
+	}
+	if !sc.IsZero() {
+		created = sc
+	}
+	if !sm.IsZero() {
+		modified = sm
+		if relabeled.After(modified) {
+			modified = relabeled
+		}
+	}
+	return created, modified
+}
+
 func (c *collection) isLocked(ctx context.Context) bool {
 	locked, err := c.store.IsLocked(ctx)
 	return err != nil || locked
@@ -173,7 +219,9 @@ func (c *collection) takeSnapshot(ctx context.Context) {
 			continue
 		}
 		label, _ := it.Label(ctx)
-		snaps[c.number(it)] = snap{label: label, attrs: attrs}
+		created, _ := it.Created(ctx)
+		modified, _ := it.Modified(ctx)
+		snaps[c.number(it)] = snap{label: label, attrs: attrs, created: created, modified: modified}
 	}
 	c.mu.Lock()
 	c.snapshot = snaps

@@ -4,11 +4,14 @@
 // libsecret, python SecretStorage, keyring, go-keyring and secret-tool talk
 // to.
 //
-//	conn, _ := dbus.ConnectSessionBus()
-//	srv, _ := provider.New(conn, provider.Options{})
+//	srv, _ := provider.Connect(ctx, "", provider.Options{}) // the session bus
 //	srv.AddCollection("login", "Login", store)   // any secret.Store
 //	srv.SetAlias("default", "login")
 //	srv.Claim(false)                             // own org.freedesktop.secrets
+//
+// Connect makes a connection of the server's own, on which the calls that
+// carry many secrets or paths (GetSecrets, GetSecret, SearchItems) skip
+// godbus's reflection; New serves on a godbus connection the caller has.
 //
 // What it serves, as gnome-keyring does: the Service object at
 // /org/freedesktop/secrets (OpenSession with "plain" and
@@ -39,9 +42,19 @@
 // signals, so changes made by other processes (another writer of a keyring
 // file) reach clients too. A locked collection is searched in the labels and
 // attributes noted when it was locked; one that was never unlocked lists no
-// items until it is.
+// items until it is, not even in SearchItems' locked list, when its store
+// cannot search while locked (the libsecret file format keys its attribute
+// hashes with the password, so nothing can be matched without it).
+//
+// A collection's Created and Modified are its store's where the store
+// knows them (secret.TimesStore, which the file keyring implements), so
+// they outlive the server; otherwise they are the time the collection was
+// first served and last changed.
+//
+// An Options.Unlock function runs while the client's Prompt runs; WindowID
+// gives it the window_id the client passed, for parenting a dialog.
 //
 // RetrieveSecret (portal.go) serves org.freedesktop.impl.portal.Secret, the
 // backend xdg-desktop-portal calls to hand each sandboxed app its master
-// secret.
+// secret, on a connection that passes fds (ExportPortal).
 package provider

@@ -28,13 +28,26 @@ func serve(t *testing.T, login secret.Store, o Options) *served {
 	return serveTB(t, login, o)
 }
 
+// serveTB serves on a connection of the server's own (Connect), where the
+// hot calls take the fast path.
 func serveTB(t testing.TB, login secret.Store, o ...Options) *served {
 	t.Helper()
+	return serveVia(t, viaConnect, login, o...)
+}
+
+// via is how a test server gets its connection.
+type via int
+
+const (
+	viaConnect via = iota // Connect: the fast path for the hot calls
+	viaNew                // New on a godbus connection: godbus answers all
+)
+
+func (v via) String() string { return [...]string{"connect", "godbus"}[v] }
+
+func serveVia(t testing.TB, how via, login secret.Store, o ...Options) *served {
+	t.Helper()
 	b := testpeer.NewBus(t)
-	conn, err := dbus.Connect(b.Address)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var opts Options
 	if len(o) > 0 {
 		opts = o[0]
@@ -42,9 +55,25 @@ func serveTB(t testing.TB, login secret.Store, o ...Options) *served {
 	if opts.Logf == nil {
 		opts.Logf = t.Logf
 	}
-	srv, err := New(conn, opts)
-	if err != nil {
-		t.Fatal(err)
+	var srv *Server
+	var conn *dbus.Conn
+	var err error
+	switch how {
+	case viaConnect:
+		ctx, cancel := context.WithTimeout(context.Background(), testpeer.StartTimeout)
+		srv, err = Connect(ctx, b.Address, opts)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn = srv.conn
+	case viaNew:
+		if conn, err = dbus.Connect(b.Address); err != nil {
+			t.Fatal(err)
+		}
+		if srv, err = New(conn, opts); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Cleanup(func() {
 		_ = srv.Close()

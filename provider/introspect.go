@@ -173,8 +173,8 @@ func (s *Server) unexport() {
 	s.mu.Lock()
 	portal := s.portal
 	s.mu.Unlock()
-	if portal {
-		_ = s.conn.ExportMethodTable(nil, portalPath, ifacePortal)
-		_ = s.conn.ExportMethodTable(nil, portalPath, ifaceProps)
+	if portal != nil {
+		_ = portal.ExportMethodTable(nil, portalPath, ifacePortal)
+		_ = portal.ExportMethodTable(nil, portalPath, ifaceProps)
 	}
 }

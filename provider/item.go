@@ -193,21 +193,7 @@ func (s *Server) itemMethods() map[string]any {
 			return noPath, nil
 		},
 		"GetSecret": func(msg dbus.Message, session dbus.ObjectPath) (wireSecret, *dbus.Error) {
-			_, _, it, e := s.resolveItem(msgPath(msg))
-			if e != nil {
-				return wireSecret{}, e
-			}
-			ss, e := s.session(session, sender(msg))
-			if e != nil {
-				return wireSecret{}, e
-			}
-			ctx, cancel := s.callCtx()
-			defer cancel()
-			ws, err := encodeItemSecret(ctx, ss, nil, it)
-			if err != nil {
-				return wireSecret{}, storeErr(msgPath(msg), err)
-			}
-			return ws, nil
+			return s.getSecret(sender(msg), msgPath(msg), session)
 		},
 		"SetSecret": func(msg dbus.Message, ws wireSecret) *dbus.Error {
 			c, _, it, e := s.resolveItem(msgPath(msg))
@@ -246,4 +232,24 @@ func (s *Server) sessionMethods() map[string]any {
 			return nil
 		},
 	}
+}
+
+// getSecret is an item's GetSecret: its secret encoded for the caller's
+// session. The caller wipes the Value once it is sent.
+func (s *Server) getSecret(owner string, p, session dbus.ObjectPath) (wireSecret, *dbus.Error) {
+	_, _, it, e := s.resolveItem(p)
+	if e != nil {
+		return wireSecret{}, e
+	}
+	ss, e := s.session(session, owner)
+	if e != nil {
+		return wireSecret{}, e
+	}
+	ctx, cancel := s.callCtx()
+	defer cancel()
+	ws, err := encodeItemSecret(ctx, ss, nil, it)
+	if err != nil {
+		return wireSecret{}, storeErr(p, err)
+	}
+	return ws, nil
 }

@@ -7,27 +7,42 @@ import (
 // watchPeers follows NameOwnerChanged: when a client leaves the bus, its
 // sessions are closed (keys wiped) and its prompts are cancelled and
 // removed, so nothing it opened outlives it. It also notices when another
-// service takes org.freedesktop.secrets over.
+// service takes org.freedesktop.secrets over, and when the connection to
+// the bus ends (the bus went away): either way the name is lost.
+//
+// The rule matches names losing their owner only (arg2, the new owner, is
+// empty): the bus does not wake the service for every client that joins,
+// as secret-tool does once per lookup.
 func (s *Server) watchPeers() error {
 	if err := s.conn.AddMatchSignal(dbus.WithMatchSender("org.freedesktop.DBus"),
-		dbus.WithMatchInterface("org.freedesktop.DBus"), dbus.WithMatchMember("NameOwnerChanged")); err != nil {
+		dbus.WithMatchInterface("org.freedesktop.DBus"), dbus.WithMatchMember("NameOwnerChanged"),
+		dbus.WithMatchArg(2, "")); err != nil {
 		return err
 	}
 	if err := s.conn.AddMatchSignal(dbus.WithMatchSender("org.freedesktop.DBus"),
 		dbus.WithMatchInterface("org.freedesktop.DBus"), dbus.WithMatchMember("NameLost")); err != nil {
 		return err
 	}
-	ch := make(chan *dbus.Signal, 64)
-	s.conn.Signal(ch)
+	sigs := make(chan *dbus.Signal, 64)
+	s.conn.Signal(sigs)
 	go func() {
-		defer s.conn.RemoveSignal(ch)
+		defer s.conn.RemoveSignal(sigs)
+		in := (<-chan *dbus.Signal)(sigs)
 		for {
 			select {
 			case <-s.ctx.Done():
 				return
-			case sig, ok := <-ch:
+			case <-s.conn.Context().Done():
+				// Closed by its owner or by the bus: nobody can reach
+				// this server any more, and a daemon must not linger.
+				if s.ctx.Err() == nil {
+					s.lostOnce.Do(func() { close(s.lost) })
+				}
+				return
+			case sig, ok := <-in:
 				if !ok {
-					return
+					in = nil // the connection is closing: its context ends next
+					continue
 				}
 				s.peerSignal(sig)
 			}

@@ -15,6 +15,10 @@ import (
 // The Secrets portal backend, as xdg-desktop-portal calls it.
 const portalPath dbus.ObjectPath = "/org/freedesktop/portal/desktop"
 
+// PortalBusName is the name `moneypenny serve` serves the portal backend
+// under, on a connection of its own (dist/moneypenny.portal names it).
+const PortalBusName = "org.freedesktop.impl.portal.desktop.moneypenny"
+
 const (
 	ifacePortal = "org.freedesktop.impl.portal.Secret"
 
@@ -44,9 +48,21 @@ const (
 // alone and created on first use from 64 random bytes, with the label
 // "Application key for <app id>" and xdg:schema
 // org.freedesktop.portal.Secret. A locked collection is unlocked as a
-// client's Unlock prompt would (Options.Unlock). The .portal file
-// (dist/moneypenny.portal) tells xdg-desktop-portal to call this bus name.
-func (s *Server) ExportPortal(alias func() string) error {
+// client's Unlock prompt would (Options.Unlock).
+//
+// The backend is served on conn, which must pass unix fds (the portal sends
+// a pipe) and own the bus name the .portal file gives xdg-desktop-portal:
+// nil means the server's own connection, from New, under BusName (as
+// gnome-keyring.portal names it). The connection Connect makes passes no
+// fds: a server from Connect serves the portal on a connection of its own,
+// as `moneypenny serve` does under PortalBusName (dist/moneypenny.portal).
+func (s *Server) ExportPortal(conn *dbus.Conn, alias func() string) error {
+	if conn == nil {
+		if s.fast != nil {
+			return fmt.Errorf("provider: the connection Connect made cannot pass the portal's file descriptor: give ExportPortal a connection from dbus.Connect: %w", secret.ErrNotSupported)
+		}
+		conn = s.conn
+	}
 	methods := map[string]any{
 		"RetrieveSecret": func(msg dbus.Message, handle dbus.ObjectPath, appID string, fd dbus.UnixFD, options map[string]dbus.Variant) (uint32, map[string]dbus.Variant, *dbus.Error) {
 			f := os.NewFile(uintptr(fd), "portal-secret")
@@ -61,7 +77,7 @@ func (s *Server) ExportPortal(alias func() string) error {
 			return portalOK, map[string]dbus.Variant{}, nil
 		},
 	}
-	if err := s.conn.ExportMethodTable(methods, portalPath, ifacePortal); err != nil {
+	if err := conn.ExportMethodTable(methods, portalPath, ifacePortal); err != nil {
 		return err
 	}
 	props := map[string]any{
@@ -81,11 +97,11 @@ func (s *Server) ExportPortal(alias func() string) error {
 			return dbusErr(errorPropReadOnly, "read-only")
 		},
 	}
-	if err := s.conn.ExportMethodTable(props, portalPath, ifaceProps); err != nil {
+	if err := conn.ExportMethodTable(props, portalPath, ifaceProps); err != nil {
 		return err
 	}
 	s.mu.Lock()
-	s.portal = true
+	s.portal = conn
 	s.mu.Unlock()
 	return nil
 }

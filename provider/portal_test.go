@@ -3,10 +3,13 @@ package provider
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/godbus/dbus/v5"
 
 	"github.com/moneypenny-go/keyring/filekeyring"
 	"github.com/moneypenny-go/keyring/internal/testpeer"
@@ -22,9 +25,23 @@ func startPortalWithProvider(t *testing.T, s *served) {
 	if _, err := os.Stat(program); err != nil {
 		testpeer.Missing(t, "xdg-desktop-portal is not installed")
 	}
-	must(t, s.srv.ExportPortal(func() string { return "default" }))
+	// As the daemon does: the portal on a connection of its own, which
+	// passes the portal's pipe, under the name the .portal file gives.
+	pc, err := dbus.Connect(s.bus.Address)
+	must(t, err)
+	t.Cleanup(func() { _ = pc.Close() })
+	if err := s.srv.ExportPortal(nil, func() string { return "default" }); !errors.Is(err, secret.ErrNotSupported) {
+		t.Fatalf("ExportPortal on Connect's connection: %v, want ErrNotSupported", err)
+	}
+	must(t, s.srv.ExportPortal(pc, func() string { return "default" }))
+	if reply, err := pc.RequestName(PortalBusName, dbus.NameFlagDoNotQueue); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+		t.Fatalf("request %s: %v %v", PortalBusName, reply, err)
+	}
 	dir := t.TempDir()
 	data, err := os.ReadFile("../dist/moneypenny.portal")
+	if !bytes.Contains(data, []byte("DBusName="+PortalBusName+"\n")) {
+		t.Fatalf("dist/moneypenny.portal does not name %s", PortalBusName)
+	}
 	must(t, err)
 	must(t, os.WriteFile(filepath.Join(dir, "moneypenny.portal"), data, 0o644))
 	s.bus.Start(testpeer.PortalLog, exec.Command(program, "--verbose"),

@@ -19,6 +19,21 @@ type prompt struct {
 	cancel  context.CancelFunc
 	mu      sync.Mutex
 	started bool
+	window  string // the window_id of Prompt
+}
+
+type windowKey struct{}
+
+// WindowID returns the window_id the client passed to Prompt.Prompt, ""
+// for none, from the context an Options.Unlock function runs with. A
+// function that shows a dialog hands it on (gcr's system prompter takes it
+// as the caller-window property, as gnome-keyring passes it), so that the
+// desktop puts the dialog above the client's window. It is the client's
+// word: an X11 window id ("x11:0x…" or a bare number) or a Wayland
+// exported handle ("wayland:…").
+func WindowID(ctx context.Context) string {
+	w, _ := ctx.Value(windowKey{}).(string)
+	return w
 }
 
 func (s *Server) newPrompt(owner, prefix string, empty dbus.Variant, run func(context.Context) (dbus.Variant, error)) dbus.ObjectPath {
@@ -67,7 +82,9 @@ func (s *Server) promptMethods() map[string]any {
 			}
 			p.mu.Lock()
 			started := p.started
-			p.started = true
+			if !started {
+				p.started, p.window = true, windowID
+			}
 			p.mu.Unlock()
 			if started {
 				return nil
@@ -90,7 +107,10 @@ func (s *Server) promptMethods() map[string]any {
 }
 
 func (s *Server) runPrompt(p *prompt) {
-	result, err := p.run(p.ctx)
+	p.mu.Lock()
+	ctx := context.WithValue(p.ctx, windowKey{}, p.window)
+	p.mu.Unlock()
+	result, err := p.run(ctx)
 	p.cancel()
 	if s.takePrompt(p.name) != p {
 		return // dismissed meanwhile: Dismiss sent Completed

@@ -66,9 +66,12 @@ func (s *Server) properties(p dbus.ObjectPath, iface, only string) (map[string]d
 		}
 		c.mu.Lock()
 		out["Label"] = dbus.MakeVariant(c.label)
-		out["Created"] = dbus.MakeVariant(unixTime(c.created))
-		out["Modified"] = dbus.MakeVariant(unixTime(c.modified))
 		c.mu.Unlock()
+		if want("Created") || want("Modified") {
+			created, modified := c.times(ctx)
+			out["Created"] = dbus.MakeVariant(unixTime(created))
+			out["Modified"] = dbus.MakeVariant(unixTime(modified))
+		}
 		out["Locked"] = dbus.MakeVariant(c.isLocked(ctx))
 	case t.kind == targetItem && (iface == ifaceItem || iface == ""):
 		c, n, it, e := s.resolveItem(p)
@@ -89,8 +92,8 @@ func (s *Server) properties(p dbus.ObjectPath, iface, only string) (map[string]d
 			out["Label"] = dbus.MakeVariant(sn.label)
 			out["Attributes"] = dbus.MakeVariant(map[string]string(sn.attrs))
 			out["Type"] = dbus.MakeVariant(sn.attrs["xdg:schema"])
-			out["Created"] = dbus.MakeVariant(uint64(0))
-			out["Modified"] = dbus.MakeVariant(uint64(0))
+			out["Created"] = dbus.MakeVariant(unixTime(sn.created))
+			out["Modified"] = dbus.MakeVariant(unixTime(sn.modified))
 			return out, nil
 		}
 		if e := itemProperties(ctx, p, it, out, want); e != nil {
@@ -159,10 +162,7 @@ func (s *Server) setProperty(p dbus.ObjectPath, iface, name string, v dbus.Varia
 		if !ok {
 			return invalidArgs("Label must be a string")
 		}
-		c.mu.Lock()
-		c.label = l
-		c.mu.Unlock()
-		c.touch()
+		c.relabel(l)
 		s.collectionChanged(c)
 		return nil
 	case t.kind == targetItem && iface == ifaceItem && (name == "Label" || name == "Attributes"):

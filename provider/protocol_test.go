@@ -103,9 +103,15 @@ func TestUnpaddedClient(t *testing.T) {
 	}
 }
 
-// TestErrorNames checks the errors clients branch on.
+// TestErrorNames checks the errors clients branch on, from the fast path
+// (Connect) and from godbus (New) alike.
 func TestErrorNames(t *testing.T) {
-	s := serve(t, nil, Options{})
+	for _, how := range []via{viaConnect, viaNew} {
+		t.Run(how.String(), func(t *testing.T) { testErrorNames(t, serveVia(t, how, nil, Options{})) })
+	}
+}
+
+func testErrorNames(t *testing.T, s *served) {
 	a, b := s.client(t), s.client(t)
 	ra := openRawDH(t, a, true)
 	props := newItemProps("x", map[string]string{"e": "1"})

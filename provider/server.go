@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/moneypenny-go/keyring/internal/dhsession"
 	"github.com/moneypenny-go/keyring/secret"
 )
 
@@ -56,7 +58,17 @@ type Server struct {
 	prompts  map[string]*prompt
 	serial   uint64
 	lostOnce sync.Once
-	portal   bool // ExportPortal ran
+	portal   *dbus.Conn // where ExportPortal serves, nil before
+	// spare is the DH key pair of the next OpenSession, generated ahead;
+	// refillDelay bounds how long an open session defers its replacement.
+	spare       *dhsession.Spare
+	refillDelay time.Duration
+
+	// Set by Connect: the connection is the server's own, and fast
+	// answers the hot calls (fastpath.go).
+	ownConn    bool
+	fast       *fastConn
+	fastSerial atomic.Uint32
 }
 
 // New exports the Secret Service objects on conn. They answer at once, but
@@ -69,14 +81,17 @@ func New(conn *dbus.Conn, o Options) (*Server, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Server{conn: conn, o: o, ctx: ctx, stop: stop, lost: make(chan struct{}),
 		colls: map[string]*collection{}, aliases: map[string]string{},
-		sessions: map[string]*session{}, prompts: map[string]*prompt{}}
+		sessions: map[string]*session{}, prompts: map[string]*prompt{},
+		spare: dhsession.NewSpare(dhsession.Oakley1024()), refillDelay: refillDelay}
 	if err := s.export(); err != nil {
 		stop()
+		s.spare.Close()
 		return nil, err
 	}
 	if err := s.watchPeers(); err != nil {
 		s.unexport()
 		stop()
+		s.spare.Close()
 		return nil, err
 	}
 	return s, nil
@@ -158,6 +173,9 @@ func (s *Server) Claim(replace bool) error {
 	}
 	switch reply {
 	case dbus.RequestNameReplyPrimaryOwner, dbus.RequestNameReplyAlreadyOwner:
+		// The first session's key pair, generated now that clients
+		// can come rather than while the service starts.
+		s.spare.Refill()
 		return nil
 	}
 	if replace {
@@ -169,8 +187,14 @@ func (s *Server) Claim(replace bool) error {
 	return fmt.Errorf("provider: %s is owned by another service (use replace to take it over): %w", BusName, secret.ErrUnavailable)
 }
 
-// Lost is closed when another service took the bus name over.
+// Lost is closed when the server no longer owns the bus name: another
+// service took it over, or the connection to the bus ended (the bus went
+// away, or the connection was closed before Close). Connected tells the
+// two apart.
 func (s *Server) Lost() <-chan struct{} { return s.lost }
+
+// Connected reports whether the server's connection to the bus is up.
+func (s *Server) Connected() bool { return s.conn.Connected() }
 
 // Close dismisses pending prompts, wipes every session key, unexports the
 // objects and closes every collection's store.
@@ -191,14 +215,23 @@ func (s *Server) Close() error {
 	for _, p := range prompts {
 		p.cancel()
 	}
+	s.spare.Close() // first: closing the sessions must not start a refill
 	for _, ss := range sessions {
 		ss.close()
+	}
+	if s.fast != nil {
+		s.fast.hot.Store(nil)
 	}
 	s.unexport()
 	s.stop()
 	var first error
 	for _, c := range colls {
 		if err := c.store.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	if s.ownConn {
+		if err := s.conn.Close(); err != nil && first == nil {
 			first = err
 		}
 	}
@@ -370,10 +403,11 @@ func (s *Server) changed(c *collection, kind secret.EventKind, storeID string) {
 func (s *Server) collectionChanged(c *collection) {
 	ctx, cancel := s.callCtx()
 	locked := c.isLocked(ctx)
+	_, modified := c.times(ctx)
 	cancel()
 	c.mu.Lock()
 	props := map[string]dbus.Variant{"Label": dbus.MakeVariant(c.label), "Locked": dbus.MakeVariant(locked),
-		"Modified": dbus.MakeVariant(unixTime(c.modified))}
+		"Modified": dbus.MakeVariant(unixTime(modified))}
 	c.mu.Unlock()
 	s.emit(servicePath, ifaceService+".CollectionChanged", c.path())
 	s.emit(c.path(), ifaceProps+".PropertiesChanged", ifaceCollection, props, []string{"Items"})

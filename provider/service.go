@@ -68,7 +68,15 @@ func (s *Server) serviceMethods() map[string]any {
 			if e := at(msg); e != nil {
 				return nil, e
 			}
-			return s.getSecrets(sender(msg), items, session)
+			found, e := s.getSecrets(sender(msg), items, session)
+			if e != nil {
+				return nil, e
+			}
+			out := make(map[dbus.ObjectPath]wireSecret, len(found))
+			for _, f := range found {
+				out[f.path] = f.secret
+			}
+			return out, nil
 		},
 		"ReadAlias": func(msg dbus.Message, name string) (dbus.ObjectPath, *dbus.Error) {
 			if e := at(msg); e != nil {
@@ -99,9 +107,12 @@ func (s *Server) openSession(owner, algorithm string, input dbus.Variant) (dbus.
 		if !ok {
 			return out, noPath, invalidArgs("the input of dh-ietf1024-sha256-aes128-cbc-pkcs7 must be a variant holding ay")
 		}
+		s.mu.Lock()
+		delay := s.refillDelay
+		s.mu.Unlock()
 		var ours []byte
 		var err error
-		if ss, ours, err = newDHSession("", owner, pub); err != nil {
+		if ss, ours, err = newDHSession("", owner, pub, s.spare, delay); err != nil {
 			return out, noPath, invalidArgs("invalid public key")
 		}
 		out = dbus.MakeVariant(ours)
@@ -328,14 +339,24 @@ func (s *Server) unlockCollection(ctx context.Context, c *collection) error {
 	return nil
 }
 
-func (s *Server) getSecrets(owner string, items []dbus.ObjectPath, sessionPath dbus.ObjectPath) (map[dbus.ObjectPath]wireSecret, *dbus.Error) {
+// itemSecret is one entry of GetSecrets' answer.
+type itemSecret struct {
+	path   dbus.ObjectPath
+	secret wireSecret
+}
+
+// getSecrets is GetSecrets: the secrets of the items asked for, each once,
+// in the order asked; unknown and locked items are left out, as
+// gnome-keyring does. The caller wipes every Value once it is sent.
+func (s *Server) getSecrets(owner string, items []dbus.ObjectPath, sessionPath dbus.ObjectPath) ([]itemSecret, *dbus.Error) {
 	ss, e := s.session(sessionPath, owner)
 	if e != nil {
 		return nil, e
 	}
 	ctx, cancel := s.callCtx()
 	defer cancel()
-	out := make(map[dbus.ObjectPath]wireSecret, len(items))
+	out := make([]itemSecret, 0, len(items))
+	seen := make(map[dbus.ObjectPath]struct{}, len(items))
 	// One read of the random source for every IV of the batch, not one
 	// system call per secret.
 	ivs := make([]byte, dhsession.IVSize*len(items))
@@ -344,6 +365,10 @@ func (s *Server) getSecrets(owner string, items []dbus.ObjectPath, sessionPath d
 	}
 	random := bytes.NewReader(ivs)
 	for _, p := range items {
+		if _, dup := seen[p]; dup {
+			continue
+		}
+		seen[p] = struct{}{}
 		_, _, it, e := s.resolveItem(p)
 		if e != nil {
 			continue // unknown items are left out
@@ -352,7 +377,7 @@ func (s *Server) getSecrets(owner string, items []dbus.ObjectPath, sessionPath d
 		if err != nil {
 			continue // so are locked ones
 		}
-		out[p] = ws
+		out = append(out, itemSecret{p, ws})
 	}
 	return out, nil
 }

@@ -20,7 +20,8 @@ func TestMemoryStoreSuite(t *testing.T) {
 
 // TestClientSuiteOverProvider runs the shared store suite through this
 // project's own client (dbusservice, a DH session) against the provider,
-// once backed by the memory store and once by a libsecret-format file: the
+// backed by the memory store and by a libsecret-format file, each served
+// through Connect (the fast path) and through New (godbus only): the
 // whole contract (replace, subset search, setters, binary and 16 KiB
 // secrets, Watch through the Item signals) holds over the bus.
 func TestClientSuiteOverProvider(t *testing.T) {
@@ -34,17 +35,19 @@ func TestClientSuiteOverProvider(t *testing.T) {
 			return k
 		},
 	} {
-		t.Run(name, func(t *testing.T) {
-			s := serve(t, open(t), Options{})
-			storetest.Run(t, func(t *testing.T) secret.Store {
-				ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-				defer cancel()
-				c, err := dbusservice.OpenCollection(ctx, "default", dbusservice.WithAddress(s.bus.Address))
-				if err != nil {
-					t.Fatalf("OpenCollection: %v", err)
-				}
-				return c
+		for _, how := range []via{viaConnect, viaNew} {
+			t.Run(name+"/"+how.String(), func(t *testing.T) {
+				s := serveVia(t, how, open(t), Options{})
+				storetest.Run(t, func(t *testing.T) secret.Store {
+					ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+					defer cancel()
+					c, err := dbusservice.OpenCollection(ctx, "default", dbusservice.WithAddress(s.bus.Address))
+					if err != nil {
+						t.Fatalf("OpenCollection: %v", err)
+					}
+					return c
+				})
 			})
-		})
+		}
 	}
 }

@@ -29,7 +29,9 @@ func serveCommand() *command {
 			"The unlock password comes from MONEYPENNY_PASSWORD, the first line of --password-fd N, or\n" +
 			"$CREDENTIALS_DIRECTORY/moneypenny.keyring-password (systemd LoadCredential=), or later from a prompter: gcr's system prompter, $MONEYPENNY_ASKPASS or\n" +
 			"$SSH_ASKPASS, or the terminal (--prompter=auto picks the first the session has). Without one the\n" +
-			"collections stay locked until a client's Unlock prompt is answered.\n" +
+			"collections stay locked until a client's Unlock prompt is answered; until then they list no items, in\n" +
+			"SearchItems' locked list either (the format hashes attribute values with the password), so a lookup finds\n" +
+			"nothing and shows no prompt.\n" +
 			"Runs until SIGTERM or SIGINT, or until another provider takes the name with --replace.\n" +
 			"Core dumps are disabled and memory is locked where RLIMIT_MEMLOCK allows (a warning says when not).",
 		example: "moneypenny serve --ephemeral &    # CI: an empty, unlocked keyring in a few milliseconds",

@@ -7,14 +7,15 @@ import (
 	"time"
 )
 
-// TestIdleRelease: memory is returned once after a burst of messages, when
-// the bus has been quiet for the delay; not while messages keep coming, not
-// again without new messages, and again after the next burst.
+// TestIdleRelease: memory is returned once after a burst, when the daemon
+// has allocated next to nothing for a whole delay; not while it keeps
+// allocating, not again without a new burst, never after close.
 func TestIdleRelease(t *testing.T) {
-	const delay = 100 * time.Millisecond
+	const delay = 50 * time.Millisecond
+	var allocated atomic.Uint64
 	var calls atomic.Int32
 	released := make(chan struct{}, 10)
-	r := newIdleRelease(delay, func() {
+	r := newIdleRelease(delay, allocated.Load, func() {
 		calls.Add(1)
 		released <- struct{}{}
 	})
@@ -29,36 +30,46 @@ func TestIdleRelease(t *testing.T) {
 
 	time.Sleep(3 * delay)
 	if n := calls.Load(); n != 0 {
-		t.Fatalf("%d releases before any message", n)
+		t.Fatalf("%d releases before any activity", n)
 	}
 
-	// Messages every delay/10 for 8 delays: the bus is never quiet for a
-	// whole delay until they stop.
+	// A burst: a collection, then allocations that go on for 10 delays,
+	// far more than quietBytes per delay.
+	r.busy()
 	start := time.Now()
-	for time.Since(start) < 8*delay {
-		r.busy()
-		time.Sleep(delay / 10)
+	for time.Since(start) < 10*delay {
+		allocated.Add(quietBytes)
+		time.Sleep(delay / 20)
 	}
 	if n := calls.Load(); n != 0 {
-		t.Fatalf("%d releases while messages kept coming", n)
+		t.Fatalf("%d releases while the daemon kept allocating", n)
 	}
 	waitRelease("after the burst")
-	time.Sleep(3 * delay)
+	// A signal or two while quiet is no burst.
+	allocated.Add(quietBytes / 4)
+	time.Sleep(4 * delay)
 	if n := calls.Load(); n != 1 {
 		t.Fatalf("%d releases after one burst, want 1", n)
 	}
 
 	r.busy()
 	waitRelease("after a second burst")
-	time.Sleep(3 * delay)
 	if n := calls.Load(); n != 2 {
 		t.Fatalf("%d releases after two bursts, want 2", n)
 	}
+
+	r.close()
+	if r.busy() {
+		t.Fatal("busy after close reports the releaser open")
+	}
+	time.Sleep(4 * delay)
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("%d releases after close, want 2", n)
+	}
 }
 
-// TestHeapReleaserThreshold: a release returns memory only when enough was
-// allocated since the last one; it reports whether it did through the
-// runtime's count of collections.
+// TestHeapReleaserThreshold: a release returns memory (a collection) only
+// when enough was allocated since the last one.
 func TestHeapReleaserThreshold(t *testing.T) {
 	release := heapReleaser()
 	release() // whatever the test binary allocated so far
@@ -75,6 +86,32 @@ func TestHeapReleaserThreshold(t *testing.T) {
 	release()
 	if numGC() == gcs {
 		t.Fatal("a release after 2 MiB of allocations did not collect")
+	}
+}
+
+// TestOnEachGC: the function runs after each collection until it returns
+// false.
+func TestOnEachGC(t *testing.T) {
+	calls := make(chan struct{}, 100)
+	var n atomic.Int32
+	onEachGC(func() bool {
+		calls <- struct{}{}
+		return n.Add(1) < 3
+	})
+	for i := range 3 {
+		runtime.GC()
+		select {
+		case <-calls:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no call after collection %d", i+1)
+		}
+	}
+	for range 3 {
+		runtime.GC()
+	}
+	time.Sleep(100 * time.Millisecond)
+	if got := n.Load(); got != 3 {
+		t.Fatalf("%d calls, want 3: it went on after returning false", got)
 	}
 }
 

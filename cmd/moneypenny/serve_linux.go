@@ -44,16 +44,19 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	idle := newIdleRelease(idleDelay, heapReleaser())
-	conn, err := dbus.Connect(addr, dbus.WithIncomingInterceptor(func(*dbus.Message) { idle.busy() }))
+	// Two connections: the Secret Service's own (provider.Connect), whose
+	// hot calls skip godbus's reflection but which passes no fds, and
+	// this one, for the prompter and for the portal backend, which is
+	// handed a pipe.
+	aux, err := dbus.Connect(addr)
 	if err != nil {
 		return fmt.Errorf("serve: connect to the session bus: %w", err)
 	}
-	defer conn.Close()
+	defer aux.Close()
 
 	d := &daemon{c: c, files: map[string]*fileCollection{}}
 	defer func() { secret.Wipe(d.password) }()
-	ask, how, err := c.prompter(conn)
+	ask, how, err := c.prompter(aux)
 	if err != nil {
 		return err
 	}
@@ -72,7 +75,7 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 		opts.CollectionDeleted = d.collectionDeleted
 		opts.AliasChanged = d.aliasChanged
 	}
-	srv, err := provider.New(conn, opts)
+	srv, err := provider.Connect(ctx, addr, opts)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -83,7 +86,7 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	if c.serve.portal {
-		if err := srv.ExportPortal(d.portalCollection); err != nil {
+		if err := srv.ExportPortal(aux, d.portalCollection); err != nil {
 			return fmt.Errorf("serve: %w", err)
 		}
 	}
@@ -91,6 +94,11 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 		// Not wrapped: the CLI's hint for ErrUnavailable (run diagnose,
 		// pick a backend) is about clients, not about this.
 		return errors.New(err.Error())
+	}
+	if c.serve.portal {
+		if err := claimPortal(aux, c.serve.replace); err != nil {
+			return err
+		}
 	}
 	where := "memory (--ephemeral)"
 	if d.dir != "" {
@@ -107,6 +115,11 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	// the key derivation of the files opening takes its time on another
 	// core; once login is open, the pages that only opening ran go too.
 	go releaseFilePages()
+	// From now on, the heap a burst of calls grows is returned once the
+	// daemon is quiet again (see serve_idle_linux.go).
+	idle := newIdleRelease(idleDelay, heapAllocs, heapReleaser())
+	defer idle.close()
+	onEachGC(idle.busy)
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
@@ -118,6 +131,11 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 		return err
 	case <-sigs:
 	case <-srv.Lost():
+		if !srv.Connected() {
+			// The session ended (or its bus died): nobody can reach us.
+			fmt.Fprintf(c.io.stderr, "moneypenny serve: the session bus closed the connection; exiting\n")
+			break
+		}
 		fmt.Fprintf(c.io.stderr, "moneypenny serve: another provider took %s over; exiting\n", provider.BusName)
 	}
 	return nil
@@ -406,4 +424,22 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// claimPortal takes the portal backend's name (dist/moneypenny.portal),
+// with the Secret Service name's rules: replaceable, and taken over from
+// another moneypenny with --replace.
+func claimPortal(conn *dbus.Conn, replace bool) error {
+	flags := dbus.NameFlagAllowReplacement | dbus.NameFlagDoNotQueue
+	if replace {
+		flags |= dbus.NameFlagReplaceExisting
+	}
+	reply, err := conn.RequestName(provider.PortalBusName, flags)
+	if err != nil {
+		return fmt.Errorf("serve: request %s: %w", provider.PortalBusName, err)
+	}
+	if reply != dbus.RequestNameReplyPrimaryOwner && reply != dbus.RequestNameReplyAlreadyOwner {
+		return fmt.Errorf("serve: %s is owned by another service (use --replace to take it over)", provider.PortalBusName)
+	}
+	return nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/moneypenny-go/keyring"
 	"github.com/moneypenny-go/keyring/internal/gcrprompt"
+	"github.com/moneypenny-go/keyring/provider"
 	"github.com/moneypenny-go/keyring/secret"
 )
 
@@ -138,12 +139,14 @@ func (c *cli) prompter(conn *dbus.Conn) (askFunc, string, error) {
 	return nil, "", usageError{fmt.Sprintf("unknown --prompter %q (auto, gcr, askpass, terminal, none)", c.serve.prompter)}
 }
 
-// gcrPrompter shows gcr's "Unlock Keyring" dialog, as gnome-keyring does.
+// gcrPrompter shows gcr's "Unlock Keyring" dialog, as gnome-keyring does,
+// parented to the window the client named in Prompt(window_id).
 func gcrPrompter(conn *dbus.Conn) askFunc {
 	return func(ctx context.Context, prompt string) ([]byte, error) {
 		return gcrprompt.Password(ctx, conn, gcrprompt.Prompt{
 			Title: "Unlock Keyring", Message: "Authentication required",
 			Description: strings.TrimSuffix(strings.TrimSpace(prompt), ":"), ContinueLabel: "Unlock",
+			CallerWindow: provider.WindowID(ctx),
 		})
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -342,6 +343,10 @@ func TestServeHardening(t *testing.T) {
 			case m.path == exe && m.perms == "rw-p":
 				data += m.rss
 				dataLocked += m.locked
+			case m.droppable:
+				// The vDSO getrandom's state (MAP_DROPPABLE): the
+				// kernel cannot lock it, and drops it rather than
+				// ever writing it to swap.
 			case m.path == "" || m.path == "[heap]" || m.path == "[stack]":
 				if m.perms == "rw-p" {
 					anon += m.rss
@@ -369,6 +374,7 @@ func TestServeHardening(t *testing.T) {
 type smapsEntry struct {
 	perms, path       string
 	size, rss, locked int // KiB
+	droppable         bool
 }
 
 // readSmaps reads /proc/PID/smaps.
@@ -400,6 +406,8 @@ func readSmaps(t *testing.T, pid int) []smapsEntry {
 			out[len(out)-1].rss = n
 		case "Locked:":
 			out[len(out)-1].locked = n
+		case "VmFlags:":
+			out[len(out)-1].droppable = slices.Contains(f[1:], "dp")
 		}
 	}
 	return out
@@ -469,5 +477,75 @@ func TestServeReplaceGnomeKeyring(t *testing.T) {
 	}
 	if r := stool(t, b.Env(), "v", "store", "--label=R", "still", "gk"); r.code != 0 {
 		t.Fatalf("gnome-keyring no longer serves: %+v", r)
+	}
+}
+
+// TestServeGcrCallerWindow: the window_id a client passes to Prompt reaches
+// gcr's system prompter as caller-window, as gnome-keyring passes it, so
+// the desktop parents the dialog to the client's window; an empty one is
+// not sent.
+func TestServeGcrCallerWindow(t *testing.T) {
+	b := testpeer.NewBus(t)
+	ctx := context.Background()
+	k, err := filekeyring.Open(ctx, filepath.Join(b.DataHome(), "keyrings", "login.keyring"), []byte("window-pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.CreateItem(ctx, "w", secret.Attributes{"w": "1"}, secret.NewString("w"), true); err != nil {
+		t.Fatal(err)
+	}
+	k.Close()
+	p := b.StartPrompter(t, testpeer.AcceptPrompts("window-pw"))
+	d := startServe(t, b, "", nil)
+	conn := b.Conn(t)
+	svc := conn.Object("org.freedesktop.secrets", "/org/freedesktop/secrets")
+	login := dbus.ObjectPath("/org/freedesktop/secrets/collection/login")
+	unlock := func(window string) {
+		t.Helper()
+		var unlocked []dbus.ObjectPath
+		var prompt dbus.ObjectPath
+		if err := svc.Call("org.freedesktop.Secret.Service.Unlock", 0, []dbus.ObjectPath{login}).Store(&unlocked, &prompt); err != nil || prompt == "/" {
+			t.Fatalf("Unlock: %v, %v, %s\n%s", unlocked, err, prompt, d.Log())
+		}
+		if err := conn.AddMatchSignal(dbus.WithMatchObjectPath(prompt)); err != nil {
+			t.Fatal(err)
+		}
+		sigs := make(chan *dbus.Signal, 4)
+		conn.Signal(sigs)
+		defer conn.RemoveSignal(sigs)
+		if err := conn.Object("org.freedesktop.secrets", prompt).Call("org.freedesktop.Secret.Prompt.Prompt", 0, window).Err; err != nil {
+			t.Fatal(err)
+		}
+		timeout := time.After(20 * time.Second)
+		for {
+			select {
+			case sig := <-sigs:
+				if sig.Path == prompt && sig.Name == "org.freedesktop.Secret.Prompt.Completed" {
+					if dismissed, _ := sig.Body[0].(bool); dismissed {
+						t.Fatalf("the unlock was dismissed\n%s", d.Log())
+					}
+					return
+				}
+			case <-timeout:
+				t.Fatalf("no Completed\n%s", d.Log())
+			}
+		}
+	}
+	unlock("x11:0x2a00005")
+	if got := p.Prompts(); len(got) != 1 || got[0].CallerWindow != "x11:0x2a00005" {
+		t.Fatalf("prompts %+v; want one with caller-window x11:0x2a00005", got)
+	}
+	var locked []dbus.ObjectPath
+	var prompt dbus.ObjectPath
+	if err := svc.Call("org.freedesktop.Secret.Service.Lock", 0, []dbus.ObjectPath{login}).Store(&locked, &prompt); err != nil {
+		t.Fatal(err)
+	}
+	unlock("")
+	got := p.Prompts()
+	if len(got) != 2 {
+		t.Fatalf("%d prompts, want 2", len(got))
+	}
+	if v, ok := got[1].Properties["caller-window"]; ok {
+		t.Fatalf("caller-window %q sent for an empty window_id", v)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/moneypenny-go/keyring/internal/cbc"
 	"github.com/moneypenny-go/keyring/internal/pkcs7"
 	"github.com/moneypenny-go/keyring/secret"
 )
@@ -62,7 +63,7 @@ func (c *Cipher) EncryptWithIV(iv, plaintext []byte) ([]byte, error) {
 		return nil, fmt.Errorf("dhsession: cipher used after Wipe: %w", secret.ErrClosed)
 	}
 	buf := pkcs7.Pad(plaintext)
-	cipher.NewCBCEncrypter(c.block, iv).CryptBlocks(buf, buf)
+	cbc.Encrypt(c.block, iv, buf, buf)
 	return buf, nil
 }
 
@@ -80,7 +81,7 @@ func (c *Cipher) Decrypt(iv, ciphertext []byte) ([]byte, error) {
 		return nil, fmt.Errorf("dhsession: cipher used after Wipe: %w", secret.ErrClosed)
 	}
 	buf := make([]byte, len(ciphertext))
-	cipher.NewCBCDecrypter(c.block, iv).CryptBlocks(buf, ciphertext)
+	cbc.Decrypt(c.block, iv, buf, ciphertext)
 	plain, err := pkcs7.Unpad(buf)
 	if err != nil {
 		secret.Wipe(buf)

@@ -355,3 +355,79 @@ func TestSharedKeysBothForms(t *testing.T) {
 		t.Fatalf("degenerate key: %v", err)
 	}
 }
+
+// TestExpAgreesWithMathBig: the constant-time exponentiation gives what
+// math/big's does, for random exponents, short ones and edge bases.
+func TestExpAgreesWithMathBig(t *testing.T) {
+	g := Oakley1024()
+	pMinus2 := new(big.Int).Sub(g.P, big.NewInt(2))
+	for i := range 40 {
+		x, err := rand.Int(rand.Reader, g.P)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%4 == 1 {
+			x.Rsh(x, 900) // a short exponent
+		}
+		base := g.G
+		switch i % 3 {
+		case 1:
+			base, _ = rand.Int(rand.Reader, g.P)
+		case 2:
+			base = pMinus2
+		}
+		got, err := g.exp(base, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := new(big.Int).Exp(base, x, g.P).FillBytes(make([]byte, g.Size))
+		if !bytes.Equal(got, want) {
+			t.Fatalf("exp %d disagrees with math/big", i)
+		}
+	}
+}
+
+// TestGenerateKeyExponentLength: generated exponents are PrivateBits long
+// at most, all different, and an exchange between a generated key and one
+// with a full-length exponent agrees with math/big's arithmetic.
+func TestGenerateKeyExponentLength(t *testing.T) {
+	g := Oakley1024()
+	seen := map[string]bool{}
+	long := 0
+	for range 64 {
+		k, err := GenerateKey(g, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.x.BitLen() > PrivateBits || k.x.Cmp(big.NewInt(2)) < 0 {
+			t.Fatalf("exponent of %d bits", k.x.BitLen())
+		}
+		if k.x.BitLen() > PrivateBits-8 {
+			long++
+		}
+		if seen[k.x.String()] {
+			t.Fatal("an exponent came twice")
+		}
+		seen[k.x.String()] = true
+		if want := new(big.Int).Exp(g.G, k.x, g.P); new(big.Int).SetBytes(k.PublicKey()).Cmp(want) != 0 {
+			t.Fatal("public key differs from math/big's")
+		}
+	}
+	if long < 48 { // 255/256 of uniform 256-bit numbers have more than 248 bits
+		t.Fatalf("only %d of 64 exponents use the top byte: not uniform over 256 bits", long)
+	}
+	full := new(big.Int).Sub(g.P, big.NewInt(12345))
+	other, err := NewPrivateKey(g, full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := GenerateKey(g, nil)
+	a, _, err := k.SharedKeys(other.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := other.SharedKeys(k.PublicKey())
+	if err != nil || !bytes.Equal(a, b) {
+		t.Fatalf("short and full exponents disagree: %v", err)
+	}
+}

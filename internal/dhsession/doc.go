@@ -25,5 +25,13 @@
 // uses the 1536-bit group and hashes the shared secret's minimal bytes, not
 // padded ones, so the test prompter (internal/testpeer) has its own code.
 //
+// Both exponentiations with a private exponent (the public key, and the
+// shared secret) run in constant time (filippo.io/bigmod, the code
+// crypto/rsa uses; math/big's Exp leaks the exponent's bits through timing),
+// with the exponent at a fixed length: 256 bits (PrivateBits says why that
+// loses nothing against a 1024-bit group). A service can keep the key pair of
+// its next session generated ahead with Spare, which hands each pair out
+// once.
+//
 // Nothing in this package logs, and no error carries key or secret bytes.
 package dhsession

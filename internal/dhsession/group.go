@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/big"
 
+	"filippo.io/bigmod"
+
 	"github.com/moneypenny-go/keyring/secret"
 )
 
@@ -27,6 +29,8 @@ type Group struct {
 	P    *big.Int
 	G    *big.Int
 	Size int
+
+	mod *bigmod.Modulus // P, for the constant-time exponentiation
 }
 
 // Oakley1024 returns the Secret Service's group (RFC 2409 group 2, g = 2).
@@ -47,11 +51,56 @@ func NewGroup(primeHex string, generator int64) (*Group, error) {
 	if !ok || p.Bit(0) == 0 || p.Cmp(big.NewInt(generator)) <= 0 || generator < 2 {
 		return nil, fmt.Errorf("dhsession: not a usable group: %w", secret.ErrInvalidArgument)
 	}
-	return &Group{P: p, G: big.NewInt(generator), Size: (p.BitLen() + 7) / 8}, nil
+	g := &Group{P: p, G: big.NewInt(generator), Size: (p.BitLen() + 7) / 8}
+	var err error
+	if g.mod, err = bigmod.NewModulus(p.Bytes()); err != nil {
+		return nil, fmt.Errorf("dhsession: not a usable group: %w", secret.ErrInvalidArgument)
+	}
+	return g, nil
 }
 
-// pad returns n as exactly g.Size big-endian bytes.
-func (g *Group) pad(n *big.Int) []byte { return n.FillBytes(make([]byte, g.Size)) }
+// exp returns base^x mod P as exactly Size bytes. x is the private
+// exponent, so this is filippo.io/bigmod's constant-time exponentiation
+// (the code crypto/rsa runs, which the standard library keeps internal):
+// math/big's Exp takes time that depends on the exponent's bits. The
+// exponent goes in at PrivateBits (GenerateKey's) or at the group's Size
+// bytes, so its own length does not show either; base is public (g, or the
+// peer's key).
+func (g *Group) exp(base, x *big.Int) ([]byte, error) {
+	m := g.mod
+	if m == nil { // a Group not made by NewGroup
+		var err error
+		if m, err = bigmod.NewModulus(g.P.Bytes()); err != nil {
+			return nil, fmt.Errorf("dhsession: not a usable group: %w", secret.ErrInvalidArgument)
+		}
+	}
+	b, err := bigmod.NewNat().SetBytes(base.FillBytes(make([]byte, g.Size)), m)
+	if err != nil {
+		return nil, fmt.Errorf("dhsession: base outside the group: %w", secret.ErrInvalidArgument)
+	}
+	// The exponent's length, PrivateBits or the group's, is all that its
+	// running time tells.
+	n := PrivateBits / 8
+	if x.BitLen() > PrivateBits {
+		n = g.Size
+	}
+	e := x.FillBytes(make([]byte, n))
+	defer secret.Wipe(e)
+	z := bigmod.NewNat().Exp(b, e, m)
+	out := z.Bytes(m)
+	clear(z.Bits())
+	return out, nil
+}
+
+// CheckPeerKey reports whether a client's public key is one SharedKeys
+// accepts: at most Size bytes, holding a value y with 1 < y < p-1. A service
+// can refuse a bad key at once and derive the shared secret later.
+func (g *Group) CheckPeerKey(peer []byte) error {
+	if len(peer) > g.Size || !g.validPeer(new(big.Int).SetBytes(peer)) {
+		return fmt.Errorf("dhsession: peer public key (%d bytes) is not a valid group element: %w", len(peer), secret.ErrCorrupt)
+	}
+	return nil
+}
 
 // validPeer reports whether 1 < y < p-1: the values 0, 1 and p-1 (and
 // anything outside the group) would force the shared secret into a tiny

@@ -22,13 +22,29 @@ type PrivateKey struct {
 	pub   []byte
 }
 
-// GenerateKey picks a private exponent uniformly from [2, p-2] using random
-// (crypto/rand.Reader when nil).
+// PrivateBits is the length of the private exponents GenerateKey picks.
+//
+// Not the group's 1024 bits: the best attack on a 1024-bit group (the number
+// field sieve, about 2^80 work) does not care how long the exponent is, and
+// the attacks that do (Pollard's kangaroo, about 2^(bits/2)) need 2^128 work
+// for 256 bits. NIST SP 800-56A Rev. 3 (5.6.1.1.4) lets a safe-prime group's
+// private key come from [1, 2^N-1] with N at least twice the group's security
+// strength (80 bits here, so 160; RFC 3526 section 8 says the same); 256 is
+// twice AES-128's. Each exponentiation then costs about a quarter, on both
+// sides of every session.
+const PrivateBits = 256
+
+// GenerateKey picks a private exponent uniformly from [2, 2^PrivateBits)
+// using random (crypto/rand.Reader when nil).
 func GenerateKey(g *Group, random io.Reader) (*PrivateKey, error) {
 	if random == nil {
 		random = rand.Reader
 	}
-	limit := new(big.Int).Sub(g.P, big.NewInt(3)) // x-2 in [0, p-4]
+	limit := new(big.Int).Lsh(big.NewInt(1), PrivateBits)
+	if limit.Cmp(g.P) >= 0 { // a small test group: the whole range
+		limit.Sub(g.P, big.NewInt(1))
+	}
+	limit.Sub(limit, big.NewInt(2)) // x-2 in [0, limit-3]
 	x, err := rand.Int(random, limit)
 	if err != nil {
 		return nil, fmt.Errorf("dhsession: generate private key: %w", err)
@@ -43,7 +59,12 @@ func NewPrivateKey(g *Group, x *big.Int) (*PrivateKey, error) {
 		return nil, fmt.Errorf("dhsession: private exponent out of range: %w", secret.ErrInvalidArgument)
 	}
 	k := &PrivateKey{group: g, x: new(big.Int).Set(x)}
-	k.pub = g.pad(new(big.Int).Exp(g.G, k.x, g.P))
+	pub, err := g.exp(g.G, k.x)
+	if err != nil {
+		k.Wipe()
+		return nil, err
+	}
+	k.pub = pub
 	return k, nil
 }
 
@@ -83,9 +104,10 @@ func (k *PrivateKey) sharedKey(peer []byte) ([]byte, bool, error) {
 	if len(significant) > k.group.Size || !k.group.validPeer(y) {
 		return nil, false, fmt.Errorf("dhsession: peer public key (%d bytes) is not a valid group element: %w", len(peer), secret.ErrCorrupt)
 	}
-	z := new(big.Int).Exp(y, k.x, k.group.P)
-	ikm := k.group.pad(z)
-	wipeInt(z)
+	ikm, err := k.group.exp(y, k.x)
+	if err != nil {
+		return nil, false, err
+	}
 	defer secret.Wipe(ikm)
 	key, err := hkdf.Key(sha256.New, ikm, nil, "", KeySize)
 	if err != nil {
@@ -121,14 +143,14 @@ func wipeInt(n *big.Int) {
 // go-keychain and of pass-secret-service); it is nil when Z has no leading
 // zero byte, that is, in about 255 sessions of 256, where the two agree.
 func (k *PrivateKey) SharedKeys(peer []byte) (padded, unpadded []byte, err error) {
-	y := new(big.Int).SetBytes(peer)
-	if len(peer) > k.group.Size || !k.group.validPeer(y) {
-		return nil, nil, fmt.Errorf("dhsession: peer public key (%d bytes) is not a valid group element: %w", len(peer), secret.ErrCorrupt)
+	if err := k.group.CheckPeerKey(peer); err != nil {
+		return nil, nil, err
 	}
-	z := new(big.Int).Exp(y, k.x, k.group.P)
-	ikm := k.group.pad(z)
+	ikm, err := k.group.exp(new(big.Int).SetBytes(peer), k.x)
+	if err != nil {
+		return nil, nil, err
+	}
 	defer secret.Wipe(ikm)
-	defer wipeInt(z)
 	padded, err = hkdf.Key(sha256.New, ikm, nil, "", KeySize)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dhsession: hkdf: %w", err)
@@ -136,7 +158,10 @@ func (k *PrivateKey) SharedKeys(peer []byte) (padded, unpadded []byte, err error
 	if ikm[0] != 0 {
 		return padded, nil, nil
 	}
-	short := ikm[len(ikm)-(z.BitLen()+7)/8:]
+	short := ikm
+	for len(short) > 0 && short[0] == 0 {
+		short = short[1:]
+	}
 	unpadded, err = hkdf.Key(sha256.New, short, nil, "", KeySize)
 	if err != nil {
 		secret.Wipe(padded)

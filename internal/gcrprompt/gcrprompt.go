@@ -52,7 +52,9 @@ type Prompt struct {
 	Warning string
 	// ContinueLabel and CancelLabel name the buttons ("Unlock", "Cancel").
 	ContinueLabel, CancelLabel string
-	// CallerWindow is the X11 window id the dialog belongs to, if any.
+	// CallerWindow is the window the dialog belongs to, as the client
+	// named it in the Secret Service's Prompt(window_id): gcr parents the
+	// dialog to it. "" leaves the property unset, as gcr does.
 	CallerWindow string
 }
 
@@ -152,9 +154,11 @@ func Password(ctx context.Context, conn *dbus.Conn, p Prompt) ([]byte, error) {
 		"title": dbus.MakeVariant(p.Title), "message": dbus.MakeVariant(p.Message),
 		"description": dbus.MakeVariant(p.Description), "warning": dbus.MakeVariant(p.Warning),
 		"password-new": dbus.MakeVariant(false), "choice-label": dbus.MakeVariant(""),
-		"caller-window":  dbus.MakeVariant(p.CallerWindow),
 		"continue-label": dbus.MakeVariant(orDefault(p.ContinueLabel, "Continue")),
 		"cancel-label":   dbus.MakeVariant(orDefault(p.CancelLabel, "Cancel")),
+	}
+	if p.CallerWindow != "" {
+		props["caller-window"] = dbus.MakeVariant(p.CallerWindow)
 	}
 	if err := prompter.CallWithContext(ctx, iface+".PerformPrompt", 0, cb, "password", props, sx.begin()).Err; err != nil {
 		return nil, fmt.Errorf("gcrprompt: PerformPrompt: %w", err)

@@ -53,3 +53,15 @@ func DecodeItem(b []byte) (*Item, error) {
 		Secret:     bytes.Clone(parts[4]),
 	}, nil
 }
+
+// DecodeItemSecret parses only the framing of an item and returns a copy of
+// its secret: for reading the secret of an item whose whole body was
+// decoded and checked once already, without building its attributes again.
+func DecodeItemSecret(b []byte) ([]byte, error) {
+	var buf [5][]byte
+	parts, err := splitTuple(buf[:0], b, itemBodyMembers)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Clone(parts[4]), nil
+}

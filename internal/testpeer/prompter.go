@@ -60,6 +60,10 @@ type Prompt struct {
 	// none; gnome-keyring's unlock prompt offers "Automatically unlock …
 	// whenever I'm logged in".
 	ChoiceLabel string
+	// CallerWindow is the window the dialog is to be parented to (the
+	// caller-window property: the window_id the Secret Service client
+	// passed to Prompt), "" when the property was not sent.
+	CallerWindow string
 	// Attempt counts the prompts of this prompt session, from 1.
 	Attempt int
 	// Properties are all properties as sent (title, message, description,
@@ -346,7 +350,7 @@ func newPrompt(typ string, props map[string]dbus.Variant, attempt int) Prompt {
 	}
 	str := func(k string) string { s, _ := pr.Properties[k].(string); return s }
 	pr.Title, pr.Message, pr.Description, pr.Warning = str("title"), str("message"), str("description"), str("warning")
-	pr.ChoiceLabel = str("choice-label")
+	pr.ChoiceLabel, pr.CallerWindow = str("choice-label"), str("caller-window")
 	pr.PasswordNew, _ = pr.Properties["password-new"].(bool)
 	return pr
 }
