@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"sync"
 
 	"github.com/moneypenny-go/keyring/secret"
 )
@@ -13,8 +14,12 @@ import (
 // the spaces inside them go too) or a bare vault://path, which ends at the
 // first byte that cannot be part of a path. The braced form is for a
 // reference followed by a character a path may contain ("vault://a/b." at
-// the end of a sentence would include the dot).
-var refPattern = regexp.MustCompile(`\{\{\s*(vault://[^\s{}]*)\s*\}\}|vault://[A-Za-z0-9._/-]*`)
+// the end of a sentence would include the dot). Compiled on first use:
+// otherwise every program that links the package, the CLI's daemon among
+// them, would compile it at start.
+var refPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\{\{\s*(vault://[^\s{}]*)\s*\}\}|vault://[A-Za-z0-9._/-]*`)
+})
 
 // Expand returns text with every reference replaced by its secret's value,
 // as `moneypenny inject` writes config files. Every reference must resolve:
@@ -23,7 +28,7 @@ var refPattern = regexp.MustCompile(`\{\{\s*(vault://[^\s{}]*)\s*\}\}|vault://[A
 // nothing is returned. The result holds secrets: the caller wipes it with
 // secret.Wipe when done.
 func (v *Vault) Expand(ctx context.Context, text []byte) ([]byte, error) {
-	matches := refPattern.FindAllSubmatchIndex(text, -1)
+	matches := refPattern().FindAllSubmatchIndex(text, -1)
 	if len(matches) == 0 {
 		return append([]byte(nil), text...), nil
 	}

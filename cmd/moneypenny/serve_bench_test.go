@@ -69,7 +69,7 @@ func benchItem(i int) secret.NewItem {
 		Secret: secret.NewString(fmt.Sprintf("secret number %d", i)), Replace: true}
 }
 
-func fillKeyringFile(b *testing.B, path, pw string, n int) {
+func fillKeyringFile(b testing.TB, path, pw string, n int) {
 	ctx := context.Background()
 	k, err := filekeyring.Open(ctx, path, []byte(pw))
 	if err != nil {
@@ -271,8 +271,12 @@ func BenchmarkServeGetSecrets100CPU(b *testing.B) {
 // a 1,000-item login.keyring unlocked by --password-fd (start-ms; target
 // ≤ 50), from exec to the first search answered, which waits for the
 // key derivation (first-answer-ms), and the daemon's resident memory then
-// and after reading all 1,000 secrets, next to gnome-keyring's with the
-// same 1,000 items.
+// (provider-rss-start-KiB), right after reading all 1,000 secrets
+// (provider-rss-KiB), after a second full read (provider-rss-again-KiB)
+// and once the bus has been quiet for longer than idleDelay
+// (provider-rss-idle-KiB), next to gnome-keyring's with the same 1,000
+// items at the same moments (gnome-keyring-rss-KiB after its first read,
+// gnome-keyring-rss-idle-KiB).
 func BenchmarkServeStart1000(b *testing.B) {
 	bus := testpeer.NewBus(b)
 	fillKeyringFile(b, filepath.Join(bus.DataHome(), "keyrings", "login.keyring"), "bench-pw", 1000)
@@ -318,9 +322,15 @@ func BenchmarkServeStart1000(b *testing.B) {
 	b.ReportMetric(rssKiB(b, ours.pid), "provider-rss-start-KiB")
 	readAll(ours)
 	b.ReportMetric(rssKiB(b, ours.pid), "provider-rss-KiB")
+	readAll(ours)
+	b.ReportMetric(rssKiB(b, ours.pid), "provider-rss-again-KiB")
 	theirs := benchGnomeKeyring(b, 1000)
 	readAll(theirs)
 	b.ReportMetric(rssKiB(b, theirs.pid), "gnome-keyring-rss-KiB")
+	readAll(theirs)
+	time.Sleep(idleDelay + time.Second)
+	b.ReportMetric(rssKiB(b, ours.pid), "provider-rss-idle-KiB")
+	b.ReportMetric(rssKiB(b, theirs.pid), "gnome-keyring-rss-idle-KiB")
 }
 
 func rssKiB(b *testing.B, pid int) float64 {

@@ -110,6 +110,16 @@ func cmdServe(ctx context.Context, c *cli, args []string) error {
 	}
 	fmt.Fprintf(c.io.stderr, "moneypenny serve: serving %s on %s from %s; prompter: %s; hardening: %s\n",
 		provider.BusName, addr, where, how, hardened)
+	// Start-up is over: the pages of code that only it ran need not stay
+	// resident (see serve_filepages_linux.go). In the background, while
+	// the key derivation of the files opening takes its time on another
+	// core; once login is open, the pages that only opening ran go too.
+	go releaseFilePages()
+	// From now on, the heap a burst of calls grows is returned once the
+	// daemon is quiet again (see serve_idle_linux.go).
+	idle := newIdleRelease(idleDelay, heapAllocs, heapReleaser())
+	defer idle.close()
+	onEachGC(idle.busy)
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
@@ -217,6 +227,8 @@ func (d *daemon) addCollections(ctx context.Context, srv *provider.Server) (<-ch
 			go func() {
 				err := <-errc
 				switch {
+				case err == nil && id == "login":
+					releaseFilePages() // the pages that only opening ran
 				case err == nil:
 				case id == "login":
 					fail <- fmt.Errorf("serve: %w", err)

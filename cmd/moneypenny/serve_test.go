@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -309,29 +311,106 @@ func TestServeGcrPrompter(t *testing.T) {
 }
 
 // TestServeHardening: run as root (or with an unlimited memlock limit) the
-// daemon locks its memory (VmLck > 0) and says so; core dumps are off.
+// daemon locks its memory and says so; core dumps are off. Locked is every
+// page that could hold a secret: the heap and stacks, whose resident pages
+// are all locked, and the writable data of the executable. Once the
+// keyring is open the executable's code, clean pages of the file that never
+// go to swap, is not locked (see serve_filepages_linux.go).
 func TestServeHardening(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("locking needs root or an unlimited RLIMIT_MEMLOCK; the warning path is what a user sees then")
 	}
 	b := testpeer.NewBus(t)
-	d := startServe(t, b, "", []string{"--ephemeral"})
+	fillKeyringFile(t, filepath.Join(b.DataHome(), "keyrings", "login.keyring"), "harden-pw", 20)
+	d := startServe(t, b, "harden-pw", nil)
 	if !strings.Contains(d.Log(), "hardening: core dumps off, memory locked") {
 		t.Fatalf("log: %s", d.Log())
 	}
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", d.cmd.Process.Pid))
+	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", d.cmd.Process.Pid))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmLck:"); ok {
-			if f := strings.Fields(rest); len(f) == 0 || f[0] == "0" {
-				t.Fatalf("no memory locked: %s", line)
+	// The pages are released in the background once the keyring is open.
+	deadline := time.Now().Add(testpeer.StartTimeout)
+	for {
+		maps := readSmaps(t, d.cmd.Process.Pid)
+		var anon, anonLocked, code, codeLocked, data, dataLocked int
+		for _, m := range maps {
+			switch {
+			case m.path == exe && m.perms == "r-xp":
+				code += m.rss
+				codeLocked += m.locked
+			case m.path == exe && m.perms == "rw-p":
+				data += m.rss
+				dataLocked += m.locked
+			case m.droppable:
+				// The vDSO getrandom's state (MAP_DROPPABLE): the
+				// kernel cannot lock it, and drops it rather than
+				// ever writing it to swap.
+			case m.path == "" || m.path == "[heap]" || m.path == "[stack]":
+				if m.perms == "rw-p" {
+					anon += m.rss
+					anonLocked += m.locked
+				}
 			}
+		}
+		if anon == 0 || anonLocked != anon {
+			t.Fatalf("anonymous memory: %d KiB resident, %d KiB locked", anon, anonLocked)
+		}
+		if data == 0 || dataLocked != data {
+			t.Fatalf("the executable's writable data: %d KiB resident, %d KiB locked", data, dataLocked)
+		}
+		if codeLocked == 0 {
+			t.Logf("code: %d KiB resident, none locked", code)
 			return
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the executable's code is still locked (%d of %d KiB resident)", codeLocked, code)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatal("no VmLck in /proc/PID/status")
+}
+
+type smapsEntry struct {
+	perms, path       string
+	size, rss, locked int // KiB
+	droppable         bool
+}
+
+// readSmaps reads /proc/PID/smaps.
+func readSmaps(t *testing.T, pid int) []smapsEntry {
+	t.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []smapsEntry
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 5 && strings.Contains(f[0], "-") && !strings.HasSuffix(f[0], ":") {
+			e := smapsEntry{perms: f[1]}
+			if len(f) >= 6 {
+				e.path = strings.Join(f[5:], " ")
+			}
+			out = append(out, e)
+			continue
+		}
+		if len(out) == 0 || len(f) < 2 {
+			continue
+		}
+		n, _ := strconv.Atoi(f[1])
+		switch f[0] {
+		case "Size:":
+			out[len(out)-1].size = n
+		case "Rss:":
+			out[len(out)-1].rss = n
+		case "Locked:":
+			out[len(out)-1].locked = n
+		case "VmFlags:":
+			out[len(out)-1].droppable = slices.Contains(f[1:], "dp")
+		}
+	}
+	return out
 }
 
 // TestServeAskpass: with --prompter=askpass the unlock password comes from
