@@ -19,6 +19,7 @@ const (
 	errorInvalidArgs   = "org.freedesktop.DBus.Error.InvalidArgs"
 	errorFailed        = "org.freedesktop.DBus.Error.Failed"
 	errorUnknownMethod = "org.freedesktop.DBus.Error.UnknownMethod"
+	errorUnknownObject = "org.freedesktop.DBus.Error.UnknownObject"
 	errorAccessDenied  = "org.freedesktop.DBus.Error.AccessDenied"
 	errorPropReadOnly  = "org.freedesktop.DBus.Error.PropertyReadOnly"
 	errorUnknownProp   = "org.freedesktop.DBus.Error.UnknownProperty"

@@ -147,14 +147,14 @@ func (s *Server) export() error {
 		}},
 	}
 	for iface, methods := range tables {
-		if err := s.conn.ExportSubtreeMethodTable(methods, servicePath, iface); err != nil {
+		if err := s.exportTable(s.conn, true, methods, servicePath, iface); err != nil {
 			return err
 		}
 	}
 	// The parents, so that a tree walk from / finds the service.
 	for _, p := range []dbus.ObjectPath{"/", "/org", "/org/freedesktop"} {
 		p := p
-		if err := s.conn.ExportMethodTable(map[string]any{"Introspect": func() (string, *dbus.Error) {
+		if err := s.exportTable(s.conn, false, map[string]any{"Introspect": func() (string, *dbus.Error) {
 			return s.introspect(p), nil
 		}}, p, ifaceIntrospect); err != nil {
 			return err
@@ -165,16 +165,31 @@ func (s *Server) export() error {
 
 func (s *Server) unexport() {
 	for _, iface := range []string{ifaceService, ifaceCollection, ifaceItem, ifaceSession, ifacePrompt, ifaceProps, ifaceIntrospect} {
-		_ = s.conn.ExportSubtreeMethodTable(nil, servicePath, iface)
+		_ = s.exportTable(s.conn, true, nil, servicePath, iface)
 	}
 	for _, p := range []dbus.ObjectPath{"/", "/org", "/org/freedesktop"} {
-		_ = s.conn.ExportMethodTable(nil, p, ifaceIntrospect)
+		_ = s.exportTable(s.conn, false, nil, p, ifaceIntrospect)
 	}
 	s.mu.Lock()
 	portal := s.portal
 	s.mu.Unlock()
 	if portal != nil {
-		_ = portal.ExportMethodTable(nil, portalPath, ifacePortal)
-		_ = portal.ExportMethodTable(nil, portalPath, ifaceProps)
+		_ = s.exportTable(portal, false, nil, portalPath, ifacePortal)
+		_ = s.exportTable(portal, false, nil, portalPath, ifaceProps)
+		_ = s.exportTable(portal, true, nil, portalRequests, ifaceRequest)
 	}
+}
+
+// exportTable exports (or, with nil methods, unexports) a method table on
+// conn. godbus's export is not safe against another export at the same
+// time (it looks paths up without its lock), and the portal's request
+// objects come and go while other calls run: every export goes through
+// here, one at a time.
+func (s *Server) exportTable(conn *dbus.Conn, subtree bool, methods map[string]any, p dbus.ObjectPath, iface string) error {
+	s.exportMu.Lock()
+	defer s.exportMu.Unlock()
+	if subtree {
+		return conn.ExportSubtreeMethodTable(methods, p, iface)
+	}
+	return conn.ExportMethodTable(methods, p, iface)
 }

@@ -3,8 +3,10 @@ package provider
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -15,12 +17,16 @@ import (
 // The Secrets portal backend, as xdg-desktop-portal calls it.
 const portalPath dbus.ObjectPath = "/org/freedesktop/portal/desktop"
 
+// portalRequests is where xdg-desktop-portal puts the handles of requests.
+const portalRequests = portalPath + "/request"
+
 // PortalBusName is the name `moneypenny serve` serves the portal backend
 // under, on a connection of its own (dist/moneypenny.portal names it).
 const PortalBusName = "org.freedesktop.impl.portal.desktop.moneypenny"
 
 const (
-	ifacePortal = "org.freedesktop.impl.portal.Secret"
+	ifacePortal  = "org.freedesktop.impl.portal.Secret"
+	ifaceRequest = "org.freedesktop.impl.portal.Request"
 
 	// PortalSecretLen is the size of an application's master secret:
 	// 64 random bytes, as gnome-keyring and oo7-portal make them
@@ -35,8 +41,9 @@ const portalUnlockTimeout = 5 * time.Minute
 
 // Portal responses.
 const (
-	portalOK     uint32 = 0
-	portalFailed uint32 = 2
+	portalOK        uint32 = 0
+	portalCancelled uint32 = 1
+	portalFailed    uint32 = 2
 )
 
 // ExportPortal also serves org.freedesktop.impl.portal.Secret at
@@ -48,7 +55,11 @@ const (
 // alone and created on first use from 64 random bytes, with the label
 // "Application key for <app id>" and xdg:schema
 // org.freedesktop.portal.Secret. A locked collection is unlocked as a
-// client's Unlock prompt would (Options.Unlock).
+// client's Unlock prompt would (Options.Unlock). While a call runs, its
+// request object (org.freedesktop.impl.portal.Request, at the handle the
+// portal passes) takes the portal's Close, which withdraws the unlock and
+// answers the call with response 1, cancelled; a dismissed unlock answers
+// the same.
 //
 // The backend is served on conn, which must pass unix fds (the portal sends
 // a pipe) and own the bus name the .portal file gives xdg-desktop-portal:
@@ -70,14 +81,22 @@ func (s *Server) ExportPortal(conn *dbus.Conn, alias func() string) error {
 				return portalFailed, map[string]dbus.Variant{}, invalidArgs("no file descriptor")
 			}
 			defer f.Close()
-			if err := s.retrieveSecret(alias(), appID, f); err != nil {
+			ctx, done, e := s.portalRequest(handle, sender(msg))
+			if e != nil {
+				return portalFailed, map[string]dbus.Variant{}, e
+			}
+			defer done()
+			if err := s.retrieveSecret(ctx, alias(), appID, f); err != nil {
+				if ctx.Err() != nil || errors.Is(err, secret.ErrDismissed) {
+					return portalCancelled, map[string]dbus.Variant{}, nil
+				}
 				s.logf("provider: portal secret for %q: %v", appID, err)
 				return portalFailed, map[string]dbus.Variant{}, nil
 			}
 			return portalOK, map[string]dbus.Variant{}, nil
 		},
 	}
-	if err := conn.ExportMethodTable(methods, portalPath, ifacePortal); err != nil {
+	if err := s.exportTable(conn, false, methods, portalPath, ifacePortal); err != nil {
 		return err
 	}
 	props := map[string]any{
@@ -97,7 +116,10 @@ func (s *Server) ExportPortal(conn *dbus.Conn, alias func() string) error {
 			return dbusErr(errorPropReadOnly, "read-only")
 		},
 	}
-	if err := conn.ExportMethodTable(props, portalPath, ifaceProps); err != nil {
+	if err := s.exportTable(conn, false, props, portalPath, ifaceProps); err != nil {
+		return err
+	}
+	if err := s.exportTable(conn, true, s.requestMethods(), portalRequests, ifaceRequest); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -106,18 +128,74 @@ func (s *Server) ExportPortal(conn *dbus.Conn, alias func() string) error {
 	return nil
 }
 
-// retrieveSecret writes the app's secret to w, creating it if need be.
-func (s *Server) retrieveSecret(alias, appID string, w *os.File) error {
+// portalRequest makes the org.freedesktop.impl.portal.Request object
+// xdg-desktop-portal names in handle, whose Close (from the portal only)
+// ends ctx: the frontend closes it when the app goes away or gives up, and
+// an unlock dialog the request waits for is then withdrawn. done removes it
+// and releases ctx. The objects are answered by one subtree export
+// (requestMethods), not exported one by one: godbus's exports are not safe
+// against each other, and the daemon's prompter exports on this
+// connection too.
+func (s *Server) portalRequest(handle dbus.ObjectPath, caller string) (ctx context.Context, done func(), e *dbus.Error) {
+	if !handle.IsValid() || !strings.HasPrefix(string(handle), string(portalRequests)+"/") {
+		return nil, nil, invalidArgs("invalid request handle: " + string(handle))
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	s.mu.Lock()
+	if _, dup := s.requests[handle]; dup {
+		s.mu.Unlock()
+		cancel()
+		return nil, nil, invalidArgs("request handle in use: " + string(handle))
+	}
+	s.requests[handle] = portalReq{caller: caller, cancel: cancel}
+	s.mu.Unlock()
+	return ctx, func() {
+		s.mu.Lock()
+		delete(s.requests, handle)
+		s.mu.Unlock()
+		cancel()
+	}, nil
+}
+
+// portalReq is a RetrieveSecret in progress.
+type portalReq struct {
+	caller string
+	cancel context.CancelFunc
+}
+
+// requestMethods answers Close on every request object.
+func (s *Server) requestMethods() map[string]any {
+	return map[string]any{
+		"Close": func(msg dbus.Message) *dbus.Error {
+			p := msgPath(msg)
+			s.mu.Lock()
+			r, ok := s.requests[p]
+			s.mu.Unlock()
+			switch {
+			case !ok:
+				return dbusErr(errorUnknownObject, "no request "+string(p))
+			case sender(msg) != r.caller:
+				return dbusErr(errorAccessDenied, "only the portal that made the request closes it")
+			}
+			r.cancel()
+			return nil
+		},
+	}
+}
+
+// retrieveSecret writes the app's secret to w, creating it if need be; ctx
+// ends when the request is closed.
+func (s *Server) retrieveSecret(rctx context.Context, alias, appID string, w *os.File) error {
 	c, ok := s.resolve(target{coll: alias, alias: true})
 	if !ok {
 		return fmt.Errorf("no collection %q: %w", alias, secret.ErrNotFound)
 	}
-	ctx, cancel := s.callCtx()
+	ctx, cancel := context.WithTimeout(rctx, s.o.CallTimeout)
 	defer cancel()
 	if c.isLocked(ctx) {
 		// A person may have to answer a dialog: give them minutes, not
 		// the store operations' bound.
-		uctx, ucancel := context.WithTimeout(s.ctx, portalUnlockTimeout)
+		uctx, ucancel := context.WithTimeout(rctx, portalUnlockTimeout)
 		err := s.unlockCollection(uctx, c)
 		ucancel()
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
@@ -104,5 +105,62 @@ func TestPortalBackendFlatpak(t *testing.T) {
 		if a, _ := it.Attributes(ctx); a["app_id"] == "org.example.Other" && bytes.Equal(v.Bytes(), key) {
 			t.Fatal("two apps got the same secret")
 		}
+	}
+}
+
+// TestPortalRequestClose: while RetrieveSecret waits for the locked
+// collection's unlock, its request object is exported at the handle the
+// portal gave; only the caller may Close it, and Close withdraws the
+// unlock and ends the call with response 1 (cancelled); the object is gone
+// afterwards.
+func TestPortalRequestClose(t *testing.T) {
+	unlocking := make(chan struct{}, 1)
+	s := serveVia(t, viaNew, nil, Options{Unlock: func(ctx context.Context, id string, st secret.Store) error {
+		unlocking <- struct{}{}
+		<-ctx.Done()
+		return ctx.Err()
+	}})
+	must(t, s.srv.ExportPortal(nil, func() string { return "default" }))
+	portal, other := s.client(t), s.client(t)
+	var locked []dbus.ObjectPath
+	var prompt dbus.ObjectPath
+	must(t, call(t, portal, servicePath, ifaceService+".Lock", []dbus.ObjectPath{collectionBase + "login"}).Store(&locked, &prompt))
+	r, w, err := os.Pipe()
+	must(t, err)
+	defer r.Close()
+	const handle = portalPath + "/request/1_42/t1"
+	reply := make(chan *dbus.Call, 1)
+	go func() {
+		reply <- portal.Object(BusName, portalPath).Call(ifacePortal+".RetrieveSecret", 0,
+			dbus.ObjectPath(handle), "org.example.Closed", dbus.UnixFD(w.Fd()), map[string]dbus.Variant{})
+	}()
+	select {
+	case <-unlocking:
+	case c := <-reply:
+		t.Fatalf("RetrieveSecret returned before unlocking: %v", c.Err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("no unlock began")
+	}
+	if err := call(t, other, handle, ifaceRequest+".Close").Err; dbusErrName(err) != errorAccessDenied {
+		t.Fatalf("Close from another connection: %v, want AccessDenied", err)
+	}
+	must(t, call(t, portal, handle, ifaceRequest+".Close").Err)
+	select {
+	case c := <-reply:
+		var response uint32
+		var results map[string]dbus.Variant
+		if err := c.Store(&response, &results); err != nil || response != portalCancelled {
+			t.Fatalf("RetrieveSecret after Close: %d, %v; want 1 (cancelled)", response, err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Close did not end RetrieveSecret")
+	}
+	w.Close()
+	if err := call(t, portal, handle, ifaceRequest+".Close").Err; dbusErrName(err) != errorUnknownObject {
+		t.Fatalf("Close of a finished request: %v, want UnknownObject", err)
+	}
+	if err := call(t, portal, portalPath, ifacePortal+".RetrieveSecret",
+		dbus.ObjectPath("/not/a/request"), "x", dbus.UnixFD(r.Fd()), map[string]dbus.Variant{}).Err; dbusErrName(err) != errorInvalidArgs {
+		t.Fatalf("a handle outside the request tree: %v, want InvalidArgs", err)
 	}
 }

@@ -49,6 +49,7 @@ type Server struct {
 	lost chan struct{}
 
 	createMu sync.Mutex // serialises CreateCollection
+	exportMu sync.Mutex // serialises godbus exports (exportTable)
 	mu       sync.Mutex
 	closed   bool
 	colls    map[string]*collection
@@ -56,6 +57,7 @@ type Server struct {
 	aliases  map[string]string
 	sessions map[string]*session
 	prompts  map[string]*prompt
+	requests map[dbus.ObjectPath]portalReq // RetrieveSecret calls running
 	serial   uint64
 	lostOnce sync.Once
 	portal   *dbus.Conn // where ExportPortal serves, nil before
@@ -81,7 +83,7 @@ func New(conn *dbus.Conn, o Options) (*Server, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	s := &Server{conn: conn, o: o, ctx: ctx, stop: stop, lost: make(chan struct{}),
 		colls: map[string]*collection{}, aliases: map[string]string{},
-		sessions: map[string]*session{}, prompts: map[string]*prompt{},
+		sessions: map[string]*session{}, prompts: map[string]*prompt{}, requests: map[dbus.ObjectPath]portalReq{},
 		spare: dhsession.NewSpare(dhsession.Oakley1024()), refillDelay: refillDelay}
 	if err := s.export(); err != nil {
 		stop()
