@@ -30,14 +30,7 @@ import (
 func TestServeSearchNeverUnlocked(t *testing.T) {
 	b := testpeer.NewBus(t)
 	ctx := context.Background()
-	k, err := filekeyring.Open(ctx, filepath.Join(b.DataHome(), "keyrings", "login.keyring"), []byte("never-pw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := k.CreateItem(ctx, "n", secret.Attributes{"never": "1"}, secret.NewString("behind the lock"), true); err != nil {
-		t.Fatal(err)
-	}
-	k.Close()
+	seedLogin(t, b, "never-pw", "n", secret.Attributes{"never": "1"}, "behind the lock")
 	p := b.StartPrompter(t, testpeer.AcceptPrompts("never-pw"))
 	d := startServe(t, b, "", nil)
 	conn := b.Conn(t)

@@ -259,14 +259,7 @@ func TestServeCredential(t *testing.T) {
 func TestServeGcrPrompter(t *testing.T) {
 	b := testpeer.NewBus(t)
 	ctx := context.Background()
-	k, err := filekeyring.Open(ctx, filepath.Join(b.DataHome(), "keyrings", "login.keyring"), []byte("gcr-pw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := k.CreateItem(ctx, "g", secret.Attributes{"g": "1"}, secret.NewString("behind gcr"), true); err != nil {
-		t.Fatal(err)
-	}
-	k.Close()
+	seedLogin(t, b, "gcr-pw", "g", secret.Attributes{"g": "1"}, "behind gcr")
 	var attempts atomic.Int32
 	p := b.StartPrompter(t, func(testpeer.Prompt) testpeer.Answer {
 		if attempts.Add(1) == 1 {
@@ -420,14 +413,7 @@ func readSmaps(t *testing.T, pid int) []smapsEntry {
 func TestServeAskpass(t *testing.T) {
 	b := testpeer.NewBus(t)
 	ctx := context.Background()
-	k, err := filekeyring.Open(ctx, filepath.Join(b.DataHome(), "keyrings", "login.keyring"), []byte("ask-pw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := k.CreateItem(ctx, "a", secret.Attributes{"a": "1"}, secret.NewString("asked"), true); err != nil {
-		t.Fatal(err)
-	}
-	k.Close()
+	seedLogin(t, b, "ask-pw", "a", secret.Attributes{"a": "1"}, "asked")
 	dir := t.TempDir()
 	answer := filepath.Join(dir, "answer")
 	script := filepath.Join(dir, "askpass")
@@ -486,15 +472,7 @@ func TestServeReplaceGnomeKeyring(t *testing.T) {
 // not sent.
 func TestServeGcrCallerWindow(t *testing.T) {
 	b := testpeer.NewBus(t)
-	ctx := context.Background()
-	k, err := filekeyring.Open(ctx, filepath.Join(b.DataHome(), "keyrings", "login.keyring"), []byte("window-pw"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := k.CreateItem(ctx, "w", secret.Attributes{"w": "1"}, secret.NewString("w"), true); err != nil {
-		t.Fatal(err)
-	}
-	k.Close()
+	seedLogin(t, b, "window-pw", "w", secret.Attributes{"w": "1"}, "w")
 	p := b.StartPrompter(t, testpeer.AcceptPrompts("window-pw"))
 	d := startServe(t, b, "", nil)
 	conn := b.Conn(t)
@@ -547,5 +525,20 @@ func TestServeGcrCallerWindow(t *testing.T) {
 	}
 	if v, ok := got[1].Properties["caller-window"]; ok {
 		t.Fatalf("caller-window %q sent for an empty window_id", v)
+	}
+}
+
+// seedLogin writes a login.keyring under password pw into the bus's data
+// home with one item, before a daemon starts.
+func seedLogin(t *testing.T, b *testpeer.Bus, pw, label string, attrs secret.Attributes, value string) {
+	t.Helper()
+	ctx := context.Background()
+	k, err := filekeyring.Open(ctx, filepath.Join(b.DataHome(), "keyrings", "login.keyring"), []byte(pw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	if _, err := k.CreateItem(ctx, label, attrs, secret.NewString(value), true); err != nil {
+		t.Fatal(err)
 	}
 }
