@@ -41,6 +41,9 @@ type fastConn struct {
 	line   []byte // the authentication line godbus is writing
 }
 
+// maxKeptFrame is the largest read buffer kept between messages.
+const maxKeptFrame = 1 << 20
+
 func newFastConn(sock net.Conn) *fastConn {
 	return &fastConn{sock: sock, in: bufio.NewReaderSize(sock, 64<<10)}
 }
@@ -56,7 +59,12 @@ func (c *fastConn) Read(p []byte) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		c.rbuf = frame[:0]
+		// A big message's buffer is not kept for the next ones: a client
+		// may send up to the bus's limit once.
+		c.rbuf = nil
+		if cap(frame) <= maxKeptFrame {
+			c.rbuf = frame[:0]
+		}
 		if hot := c.hot.Load(); hot != nil {
 			if h, err := dbuswire.ParseHeader(frame); err == nil && (*hot)(&h, frame) {
 				continue
