@@ -1,9 +1,8 @@
 package provider_test
 
 import (
+	"context"
 	"log"
-
-	"github.com/godbus/dbus/v5"
 
 	"github.com/moneypenny-go/keyring/provider"
 )
@@ -11,14 +10,10 @@ import (
 // A program becomes the session's Secret Service: every libsecret,
 // SecretStorage or go-keyring client then stores into and reads from the
 // stores it serves. Here both collections live in memory; a password
-// manager would pass its own secret.Store.
+// manager would pass its own secret.Store. Connect makes the connection
+// ("" is the session bus) and Close closes it.
 func Example() {
-	conn, err := dbus.ConnectSessionBus()
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer conn.Close()
-	srv, err := provider.New(conn, provider.Options{Logf: log.Printf})
+	srv, err := provider.Connect(context.Background(), "", provider.Options{Logf: log.Printf})
 	if err != nil {
 		log.Fatal(err)
 	}
