@@ -80,25 +80,35 @@ func TestVerbMatrix(t *testing.T) {
 			run: func(t *testing.T, stdin string, args ...string) result { return mp(t, env, stdin, args...) }})
 	})
 	t.Run("credential-manager", func(t *testing.T) {
-		if os.Getenv("SKIP_WINE") == "1" {
-			t.Skip("SKIP_WINE=1: scripts/test.sh leaves Wine out on this machine")
-		}
-		exe := windowsBinary(t)
-		wrapper, err := filepath.Abs("../../scripts/wine/go_windows_amd64_exec")
-		if err != nil {
-			t.Fatal(err)
-		}
-		env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-		for _, kv := range os.Environ() {
-			if strings.HasPrefix(kv, "MONEYPENNY_WINEPREFIX=") || strings.HasPrefix(kv, "WINE") {
-				env = append(env, kv)
-			}
-		}
+		env, run := wineCLI(t)
 		verbMatrix(t, matrixBackend{name: keyring.CredentialManager, header: regexp.MustCompile(`^\[moneypenny:.+\]$`),
-			run: func(t *testing.T, stdin string, args ...string) result {
-				return runCmd(t, env, stdin, wrapper, append([]string{exe}, args...)...)
-			}})
+			run: func(t *testing.T, stdin string, args ...string) result { return run(t, env, stdin, args...) }})
 	})
+}
+
+// wineCLI is the CLI's Windows build run under Wine through the test
+// wrapper, and the environment it needs (the Wine prefix's variables).
+// Only SKIP_WINE=1, which scripts/test.sh sets where Wine cannot run,
+// skips.
+func wineCLI(t *testing.T) (env []string, run func(t *testing.T, env []string, stdin string, args ...string) result) {
+	t.Helper()
+	if os.Getenv("SKIP_WINE") == "1" {
+		t.Skip("SKIP_WINE=1: scripts/test.sh leaves Wine out on this machine")
+	}
+	exe := windowsBinary(t)
+	wrapper, err := filepath.Abs("../../scripts/wine/go_windows_amd64_exec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "MONEYPENNY_WINEPREFIX=") || strings.HasPrefix(kv, "WINE") {
+			env = append(env, kv)
+		}
+	}
+	return env, func(t *testing.T, env []string, stdin string, args ...string) result {
+		return runCmd(t, env, stdin, wrapper, append([]string{exe}, args...)...)
+	}
 }
 
 var windowsBuild struct {

@@ -5,7 +5,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,23 +31,8 @@ func TestVaultDPAPIEngineElsewhere(t *testing.T) {
 // --engine: set (a 20 KiB value, over the Credential Manager's 2560-byte
 // credential), get, list --json without values, info, rm, exists.
 func TestVaultDPAPIEngineUnderWine(t *testing.T) {
-	if os.Getenv("SKIP_WINE") == "1" {
-		t.Skip("SKIP_WINE=1: scripts/test.sh leaves Wine out on this machine")
-	}
-	exe := windowsBinary(t)
-	wrapper, err := filepath.Abs("../../scripts/wine/go_windows_amd64_exec")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "MONEYPENNY_WINEPREFIX=") || strings.HasPrefix(kv, "WINE") {
-			env = append(env, kv)
-		}
-	}
-	run := func(env []string, stdin string, args ...string) result {
-		return runCmd(t, env, stdin, wrapper, append([]string{exe}, args...)...)
-	}
+	env, runT := wineCLI(t)
+	run := func(env []string, stdin string, args ...string) result { return runT(t, env, stdin, args...) }
 	byEnv := append(append([]string(nil), env...), "MONEYPENNY_VAULT_ENGINE=dpapi-file")
 	p := fmt.Sprintf("matrix/dpapi%d/service_account", time.Now().UnixNano())
 	big := strings.Repeat("0123456789abcdef", 20<<10/16)
