@@ -5,10 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -128,7 +125,7 @@ func BenchmarkGetSecrets100(b *testing.B) {
 		pid := p.p.ss.Pid()
 		var batch, single, daemonBatch, daemonSingle time.Duration
 		for b.Loop() {
-			cpu := processCPU(b, pid)
+			cpu := testpeer.ProcessCPU(b, pid)
 			start := time.Now()
 			m, err := s.GetSecrets(ctx, items...)
 			if err != nil || len(m) != len(items) {
@@ -138,10 +135,10 @@ func BenchmarkGetSecrets100(b *testing.B) {
 				v.Wipe()
 			}
 			batch += time.Since(start)
-			daemonBatch += processCPU(b, pid) - cpu
+			daemonBatch += testpeer.ProcessCPU(b, pid) - cpu
 			// The same secrets one call each, interleaved with the batch
 			// so that both see the same machine.
-			cpu = processCPU(b, pid)
+			cpu = testpeer.ProcessCPU(b, pid)
 			start = time.Now()
 			for _, it := range items {
 				v, err := it.Secret(ctx)
@@ -151,7 +148,7 @@ func BenchmarkGetSecrets100(b *testing.B) {
 				v.Wipe()
 			}
 			single += time.Since(start)
-			daemonSingle += processCPU(b, pid) - cpu
+			daemonSingle += testpeer.ProcessCPU(b, pid) - cpu
 		}
 		b.StopTimer()
 		lb, ls := libsecretBatchNs(b, p.p.bus.Env(), len(items))
@@ -210,31 +207,4 @@ func BenchmarkConnect(b *testing.B) {
 		}
 		_ = s.Close()
 	}
-}
-
-// processCPU is the CPU time all threads of process pid have used so far,
-// from the scheduler's per-thread nanosecond counters (/proc/PID/task/TID/
-// schedstat), which are finer than the clock ticks of /proc/PID/stat.
-func processCPU(b *testing.B, pid int) time.Duration {
-	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var total time.Duration
-	for _, t := range tasks {
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
-		if err != nil {
-			continue // the thread has exited; its time is lost to both sides
-		}
-		fields := strings.Fields(string(data))
-		if len(fields) == 0 {
-			b.Fatalf("schedstat %q", data)
-		}
-		ns, err := strconv.ParseInt(fields[0], 10, 64)
-		if err != nil {
-			b.Fatalf("schedstat %q", data)
-		}
-		total += time.Duration(ns)
-	}
-	return total
 }

@@ -245,12 +245,12 @@ func BenchmarkServeGetSecrets100CPU(b *testing.B) {
 		}
 		var total time.Duration
 		for range rounds {
-			cpu := schedCPU(b, p.pid)
+			cpu := testpeer.ProcessCPU(b, p.pid)
 			m, err := s.GetSecrets(ctx, unl...)
 			if err != nil || len(m) != 100 {
 				b.Fatalf("GetSecrets: %d %v", len(m), err)
 			}
-			total += schedCPU(b, p.pid) - cpu
+			total += testpeer.ProcessCPU(b, p.pid) - cpu
 			for _, v := range m {
 				v.Wipe()
 			}
@@ -347,25 +347,4 @@ func rssKiB(b *testing.B, pid int) float64 {
 	}
 	b.Fatal("no VmRSS")
 	return 0
-}
-
-// schedCPU is the CPU time of every thread of pid so far.
-func schedCPU(b *testing.B, pid int) time.Duration {
-	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var total time.Duration
-	for _, t := range tasks {
-		data, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
-		if err != nil {
-			continue
-		}
-		f := strings.Fields(string(data))
-		if len(f) > 0 {
-			ns, _ := strconv.ParseInt(f[0], 10, 64)
-			total += time.Duration(ns)
-		}
-	}
-	return total
 }
