@@ -105,7 +105,9 @@ func (r *Rotator) RotateNow(ctx context.Context) (RotateResult, error) {
 
 // Start checks that the group exists and that the encryptor opens its
 // keys (else an error wrapping secret.ErrWrongPassword), makes a version if one is due, and
-// keeps rotating until ctx ends.
+// keeps rotating until ctx ends. A rotation under way when ctx ends is
+// finished first (within 30 s), so that OnRotate reports every version
+// this rotator inserted; Handle.Wait waits for it.
 func (r *Rotator) Start(ctx context.Context) (*Handle, error) {
 	if err := r.check(); err != nil {
 		return nil, err
@@ -136,7 +138,12 @@ func (r *Rotator) loop(ctx context.Context, seal SealFunc) {
 			return
 		case <-timer.C:
 		}
-		rctx, cancel := context.WithTimeout(ctx, rotateTimeout)
+		// An attempt that has begun is not cut short when ctx ends: its
+		// transaction may commit just as a cancel arrives, and then the
+		// version exists while the rotator never learns it did
+		// (OnRotate would miss it). It ends on its own, within
+		// rotateTimeout, and stopping waits for it.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rotateTimeout)
 		res, err := r.Storage.Rotate(rctx, r.Group, false, seal)
 		cancel()
 		if err != nil {
